@@ -15,7 +15,9 @@ BUSYBOX = Path("/bin/busybox")
 
 def docker_available() -> bool:
     try:
-        subprocess.run(["docker", "info", "--format", "{{.ServerVersion}}"], check=True, capture_output=True, timeout=20)
+        subprocess.run(
+            ["docker", "info", "--format", "{{.ServerVersion}}"], check=True, capture_output=True, timeout=20
+        )
     except (OSError, subprocess.SubprocessError):
         return False
     return True
@@ -46,7 +48,16 @@ def busybox_image(name: str = BUSYBOX_IMAGE) -> str:
         (root / "www" / "index.html").write_text("zpanel test image\n")
         tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
         subprocess.run(
-            ["docker", "import", "-c", 'CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]', "-c", "EXPOSE 8080", "-", name],
+            [
+                "docker",
+                "import",
+                "-c",
+                'CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]',
+                "-c",
+                "EXPOSE 8080",
+                "-",
+                name,
+            ],
             stdin=tar.stdout,
             check=True,
             capture_output=True,

@@ -59,7 +59,7 @@ class NatsServer:
     def config(self) -> str:
         lines = [
             f'server_name: "{self.name}"',
-            "listen: 127.0.0.1:%d" % self.port,
+            f"listen: 127.0.0.1:{self.port}",
             f'jetstream {{ store_dir: "{self.store}", max_memory_store: 256MB, max_file_store: 2GB }}',
         ]
         if self.cluster_port is not None:

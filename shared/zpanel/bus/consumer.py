@@ -1,0 +1,299 @@
+"""Durable pull consumers and the one place where ack, nak and term are decided.
+
+    handler returns                → ack
+    RetryableError (or a bug)      → nak with delay base·2^(n-1) (capped) while n < max_attempts,
+                                     then dead-letter + term
+    PermanentError / malformed     → dead-letter + term at once
+    worker dies mid-message        → redelivered after ack_wait; past max_deliver the server's
+                                     MAX_DELIVERIES advisory is turned into a dead letter (dlq.py)
+
+A consumer never holds more unacked messages than it has free slots (``max_ack_pending`` =
+concurrency), so several processes of one service share a consumer's work evenly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import nats.errors
+import nats.js.errors
+import structlog
+from nats.aio.msg import Msg
+from nats.js import api
+from opentelemetry import trace
+from pydantic import ValidationError
+
+from zpanel import subjects as subj
+from zpanel.bus.dlq import dead_letter
+from zpanel.bus.locks import KeyLock
+from zpanel.errors import PermanentError
+from zpanel.events import Event, UnknownEventType, parse
+from zpanel.telemetry import bound, extract, tracer
+
+if TYPE_CHECKING:
+    from zpanel.bus.client import Bus
+
+log = structlog.get_logger("zpanel.bus")
+
+
+@dataclass
+class Delivery:
+    """What a handler may know of the transport."""
+
+    subject: str
+    headers: dict[str, str]
+    num_delivered: int
+    stream_seq: int
+    consumer: str
+    _msg: Msg = field(repr=False)
+
+    async def in_progress(self) -> None:
+        """Tell the server we are still working (resets its ack-wait timer)."""
+        with contextlib.suppress(Exception):
+            await self._msg.in_progress()
+
+
+Handler = Callable[[Event, Delivery], Awaitable[None]]
+
+
+class Consumer:
+    def __init__(
+        self,
+        bus: Bus,
+        *,
+        stage: str,
+        subjects: Sequence[str],
+        handler: Handler,
+        stream: str | None = None,
+        server_id: str | None = None,
+        concurrency: int = 1,
+        serialize_by: Callable[[Event], str | None] | None = None,
+        ack_wait: float | None = None,
+        max_attempts: int | None = None,
+    ) -> None:
+        self.bus = bus
+        self.stage = stage
+        self.subjects = list(subjects)
+        self.handler = handler
+        self.stream = stream or bus.settings.catalogue.stream_for(self.subjects[0])
+        self.name = subj.consumer_name(stage, server_id)
+        self.concurrency = concurrency
+        self.serialize_by = serialize_by
+        self.ack_wait = ack_wait or bus.settings.ack_wait_s
+        self.max_attempts = max_attempts or bus.settings.max_attempts
+        self._sem = asyncio.Semaphore(concurrency)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self._lock = KeyLock(bus, ttl=max(self.ack_wait, 5.0)) if serialize_by else None
+
+    async def start(self) -> None:
+        config = api.ConsumerConfig(
+            durable_name=self.name,
+            filter_subjects=self.subjects if len(self.subjects) > 1 else None,
+            filter_subject=self.subjects[0] if len(self.subjects) == 1 else None,
+            ack_policy=api.AckPolicy.EXPLICIT,
+            ack_wait=self.ack_wait,
+            # a crash loop gets two deliveries more than handled failures, then the advisory
+            max_deliver=self.max_attempts + 2,
+            max_ack_pending=max(self.concurrency, 1) * 4,
+            deliver_policy=api.DeliverPolicy.ALL,
+            num_replicas=self.bus.settings.stream_replicas,
+        )
+        await self.bus._retrying(f"create consumer {self.name}", lambda: self.bus.js.add_consumer(self.stream, config))
+        self._sub = await self.bus._retrying(
+            f"bind consumer {self.name}",
+            lambda: self.bus.js.pull_subscribe_bind(durable=self.name, stream=self.stream),
+        )
+        self._loop_task = asyncio.create_task(self._loop(), name=f"consume:{self.name}")
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop fetching, let in-flight work finish (bounded), leave the rest for redelivery."""
+        self._stopping.set()
+        if self._loop_task:
+            self._loop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._loop_task
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=grace)
+            for t in pending:
+                t.cancel()
+        with contextlib.suppress(Exception):
+            await self._sub.unsubscribe()
+
+    async def _loop(self) -> None:
+        while not self._stopping.is_set():
+            await self._sem.acquire()
+            free = 1
+            while free < self.concurrency and not self._sem.locked():
+                await self._sem.acquire()
+                free += 1
+            try:
+                msgs = await self._sub.fetch(batch=free, timeout=1.0)
+            except (TimeoutError, nats.errors.TimeoutError):
+                msgs = []
+            except asyncio.CancelledError:
+                for _ in range(free):
+                    self._sem.release()
+                raise
+            except Exception as exc:  # reconnecting, leader change: wait and fetch again
+                log.info("consumer.fetch_failed", consumer=self.name, error=type(exc).__name__)
+                msgs = []
+                await asyncio.sleep(0.25)
+            for _ in range(free - len(msgs)):
+                self._sem.release()
+            for msg in msgs:
+                task = asyncio.create_task(self._run(msg))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, msg: Msg) -> None:
+        try:
+            await self._handle(msg)
+        except Exception:  # never let one message kill the loop; it will be redelivered
+            log.exception("consumer.unhandled", consumer=self.name, subject=msg.subject)
+        finally:
+            self._sem.release()
+
+    async def _handle(self, msg: Msg) -> None:
+        md = msg.metadata
+        n = md.num_delivered
+        headers = dict(msg.headers or {})
+        delivery = Delivery(msg.subject, headers, n, md.sequence.stream, self.name, msg)
+        span_ctx = extract(headers)
+        with tracer().start_as_current_span(
+            f"{self.stage} {msg.subject}",
+            context=span_ctx,
+            kind=trace.SpanKind.CONSUMER,
+            attributes={"messaging.system": "nats", "messaging.destination.name": msg.subject, "zpanel.delivery": n},
+        ) as span:
+            try:
+                event = parse(msg.data)
+            except (ValidationError, UnknownEventType, json.JSONDecodeError, UnicodeDecodeError) as exc:
+                await self._dead(msg, delivery, f"malformed {msg.subject} message: {_short(exc)}")
+                return
+            for key in ("deployment_id", "app_id", "server_id"):
+                if getattr(event, key, None):
+                    span.set_attribute(f"zpanel.{key}", getattr(event, key))
+            with bound(deployment_id=event.deployment_id, app_id=event.app_id, server_id=event.server_id):
+                await self._handle_event(msg, delivery, event, span)
+
+    async def _handle_event(self, msg: Msg, delivery: Delivery, event: Event, span: trace.Span) -> None:
+        heartbeat = asyncio.create_task(self._heartbeat(delivery))
+        try:
+            key = self.serialize_by(event) if self.serialize_by else None
+            if key and self._lock:
+                async with self._lock.hold(f"{self.stage}.{key}", delivery):
+                    await self.handler(event, delivery)
+            else:
+                await self.handler(event, delivery)
+        except asyncio.CancelledError:
+            raise  # shutting down: no ack, the server redelivers
+        except PermanentError as exc:
+            span.record_exception(exc)
+            await self._dead(msg, delivery, str(exc))
+        except Exception as exc:
+            span.record_exception(exc)
+            reason = str(exc) or type(exc).__name__
+            if delivery.num_delivered >= self.max_attempts:
+                await self._dead(msg, delivery, f"failed {delivery.num_delivered} times; last error: {reason}")
+            else:
+                delay = self.bus.settings.retry_delay(delivery.num_delivered)
+                log.warning(
+                    "consumer.retry", consumer=self.name, attempt=delivery.num_delivered, delay=delay, error=reason
+                )
+                await msg.nak(delay=delay)
+        else:
+            await _ack(msg)
+        finally:
+            heartbeat.cancel()
+
+    async def _heartbeat(self, delivery: Delivery) -> None:
+        while True:
+            await asyncio.sleep(self.ack_wait / 3)
+            await delivery.in_progress()
+
+    async def _dead(self, msg: Msg, delivery: Delivery, reason: str) -> None:
+        # publish first: term() deletes nothing here (limits streams), but a lost DLQ copy would be
+        await dead_letter(self.bus, self.stage, self.stream, delivery, msg.data, reason)
+        await msg.term()
+        log.error("consumer.dead_lettered", consumer=self.name, subject=msg.subject, reason=reason)
+
+
+async def _ack(msg: Msg) -> None:
+    try:
+        await msg.ack_sync(timeout=2.0)
+    except Exception:  # the ack may still have landed; if not, a redelivery is handled idempotently
+        with contextlib.suppress(Exception):
+            await msg.ack()
+
+
+def _short(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError):
+        text = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors())
+    else:
+        text = str(exc).replace("\n", " ")
+    return text[:500]
+
+
+class PerServer:
+    """One :class:`Consumer` per registered server, filtered on ``<event>.<server>`` subjects."""
+
+    def __init__(
+        self, bus: Bus, *, stage: str, event_types: Sequence[str], handler: Handler, concurrency: int = 1, **kw: Any
+    ) -> None:
+        self.bus = bus
+        self.stage = stage
+        self.event_types = list(event_types)
+        self.handler = handler
+        self.concurrency = concurrency
+        self.kw = kw
+        self.consumers: dict[str, Consumer] = {}
+        self._watch: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        kv = await self.bus.kv("servers")
+        self._watcher = await kv.watchall()
+        self._watch = asyncio.create_task(self._follow())
+
+    async def _follow(self) -> None:
+        async for entry in self._watcher:
+            if entry is None:
+                continue
+            name = entry.key
+            if entry.operation in ("DEL", "PURGE"):
+                gone = self.consumers.pop(name, None)
+                if gone:
+                    await gone.stop()
+            elif name not in self.consumers:
+                await self.add(name)
+
+    async def add(self, server_id: str) -> Consumer:
+        if server_id in self.consumers:
+            return self.consumers[server_id]
+        concurrency = self.concurrency
+        c = Consumer(
+            self.bus,
+            stage=self.stage,
+            subjects=[subj.stage(t, server_id) for t in self.event_types],
+            handler=self.handler,
+            server_id=server_id,
+            concurrency=concurrency,
+            **self.kw,
+        )
+        await c.start()
+        self.consumers[server_id] = c
+        log.info("consumer.server_added", stage=self.stage, server_id=server_id)
+        return c
+
+    async def stop(self) -> None:
+        if self._watch:
+            self._watch.cancel()
+        with contextlib.suppress(Exception):
+            await self._watcher.stop()
+        await asyncio.gather(*(c.stop() for c in self.consumers.values()))

@@ -1,0 +1,85 @@
+"""A lease lock on a key of the ``locks`` KV bucket, taken and renewed with compare-and-set.
+
+Used by consumers with ``serialize_by`` so two messages for the same application never run at the
+same time in one stage, across every process of that stage. A holder that dies stops renewing; its
+lease runs out after ``ttl`` and the next waiter takes over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Protocol
+
+import nats.js.errors
+
+if TYPE_CHECKING:
+    from zpanel.bus.client import Bus
+
+
+class Heartbeat(Protocol):
+    async def in_progress(self) -> None: ...
+
+
+class KeyLock:
+    def __init__(self, bus: Bus, ttl: float = 30.0, poll: float = 0.05) -> None:
+        self.bus = bus
+        self.ttl = ttl
+        self.poll = poll
+
+    def _value(self, owner: str) -> bytes:
+        return json.dumps({"owner": owner, "expires": time.time() + self.ttl}).encode()
+
+    async def _try(self, key: str, owner: str) -> int | None:
+        kv = await self.bus.kv("locks")
+        try:
+            return int(await kv.create(key, self._value(owner)))
+        except nats.js.errors.KeyWrongLastSequenceError:
+            pass
+        try:
+            entry = await kv.get(key)
+        except nats.js.errors.KeyNotFoundError:
+            return None  # released between our two calls: try again
+        held = json.loads(entry.value or b"{}")
+        if held.get("owner") == owner or float(held.get("expires", 0)) < time.time():
+            try:
+                return int(await kv.update(key, self._value(owner), last=entry.revision))
+            except nats.js.errors.KeyWrongLastSequenceError:
+                return None
+        return None
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str, heartbeat: Heartbeat | None = None) -> AsyncIterator[None]:
+        owner = uuid.uuid4().hex
+        last_beat = time.monotonic()
+        while (rev := await self._try(key, owner)) is None:
+            await asyncio.sleep(self.poll)
+            if heartbeat and time.monotonic() - last_beat > self.ttl / 3:
+                await heartbeat.in_progress()
+                last_beat = time.monotonic()
+        renew = asyncio.create_task(self._renew(key, owner, rev))
+        try:
+            yield
+        finally:
+            renew.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renew
+            await self._release(key, owner)
+
+    async def _renew(self, key: str, owner: str, rev: int) -> None:
+        kv = await self.bus.kv("locks")
+        while True:
+            await asyncio.sleep(self.ttl / 3)
+            with contextlib.suppress(Exception):
+                rev = int(await kv.update(key, self._value(owner), last=rev))
+
+    async def _release(self, key: str, owner: str) -> None:
+        kv = await self.bus.kv("locks")
+        with contextlib.suppress(Exception):
+            entry = await kv.get(key)
+            if json.loads(entry.value or b"{}").get("owner") == owner:
+                await kv.delete(key, last=entry.revision)

@@ -1,0 +1,52 @@
+"""Idempotent creation of streams and KV buckets from the catalogue in ``zpanel.subjects``."""
+
+from __future__ import annotations
+
+import nats.js
+import nats.js.errors
+from nats.js import api
+
+from zpanel.settings import Settings
+from zpanel.subjects import BUCKETS
+
+RETENTION = {
+    "limits": api.RetentionPolicy.LIMITS,
+    "workqueue": api.RetentionPolicy.WORK_QUEUE,
+    "interest": api.RetentionPolicy.INTEREST,
+}
+
+
+async def ensure(js: nats.js.JetStreamContext, settings: Settings) -> None:
+    replicas = settings.stream_replicas
+    for spec in settings.catalogue.streams:
+        config = api.StreamConfig(
+            name=spec.name,
+            description=spec.description,
+            subjects=list(spec.subjects),
+            retention=RETENTION[spec.retention],
+            max_age=spec.max_age.total_seconds() or None,
+            duplicate_window=spec.duplicate_window.total_seconds(),
+            max_msgs_per_subject=spec.max_msgs_per_subject,
+            num_replicas=replicas,
+            storage=api.StorageType.FILE,
+            allow_msg_schedules=spec.allow_msg_schedules or None,
+            allow_msg_ttl=spec.allow_msg_schedules or None,
+            allow_direct=True,
+        )
+        try:
+            await js.stream_info(spec.name)
+        except nats.js.errors.NotFoundError:
+            await js.add_stream(config)
+        else:
+            await js.update_stream(config)
+    for bucket in BUCKETS:
+        try:
+            await js.key_value(bucket.name)
+        except nats.js.errors.BucketNotFoundError:
+            await js.create_key_value(
+                bucket=bucket.name,
+                description=bucket.description,
+                history=bucket.history,
+                ttl=bucket.ttl.total_seconds() or None,
+                replicas=replicas,
+            )

@@ -1,0 +1,92 @@
+"""Secret values at rest (Fernet) and in logs (redaction).
+
+Every value opened here is also registered with the process-wide redactor, so whatever this process
+learns as a secret can never be printed by its logger or written to a deployment log.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from zpanel.errors import SecretError
+
+PREFIX = "fernet:"
+MASK = "********"
+
+
+class Redactor:
+    """Replaces every registered secret value in text. Values shorter than 4 characters are not
+    registered: masking them would mangle ordinary words and hide nothing worth hiding."""
+
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+        self._lock = threading.Lock()
+
+    def add(self, *values: str) -> None:
+        with self._lock:
+            new = {v for v in values if v and len(v) >= 4} - self._values
+            if new:
+                self._values |= new
+                ordered = sorted(self._values, key=len, reverse=True)
+                self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
+
+    def __call__(self, text: str) -> str:
+        pattern = self._pattern
+        return pattern.sub(MASK, text) if pattern is not None and text else text
+
+    def __contains__(self, value: str) -> bool:
+        return value in self._values
+
+
+redactor = Redactor()
+
+
+class Cipher:
+    def __init__(self, key: str | bytes) -> None:
+        try:
+            self._fernet = Fernet(key)
+        except (ValueError, TypeError) as exc:
+            raise SecretError("ZPANEL_SECRET_KEY is not a valid Fernet key (32 url-safe base64 bytes)") from exc
+
+    @classmethod
+    def generate_key(cls) -> str:
+        return Fernet.generate_key().decode()
+
+    @classmethod
+    def from_home(cls, home: Path, key: str | None = None) -> Cipher:
+        """The key from ``ZPANEL_SECRET_KEY`` if given, else ``home/secret.key``, created 0600 once."""
+        if key:
+            return cls(key)
+        path = home / "secret.key"
+        if not path.exists():
+            home.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(cls.generate_key())
+        return cls(path.read_text().strip())
+
+    def seal(self, plain: str) -> str:
+        if plain == "":
+            return ""
+        redactor.add(plain)
+        return PREFIX + self._fernet.encrypt(plain.encode()).decode()
+
+    def open(self, sealed: str) -> str:
+        if sealed == "":
+            return ""
+        if not sealed.startswith(PREFIX):
+            raise SecretError("a stored secret is not sealed; it was written without encryption")
+        try:
+            plain = self._fernet.decrypt(sealed[len(PREFIX) :].encode()).decode()
+        except InvalidToken as exc:
+            raise SecretError(
+                "a stored secret cannot be opened with this key: set ZPANEL_SECRET_KEY to the key it was sealed with"
+            ) from exc
+        redactor.add(plain)
+        return plain

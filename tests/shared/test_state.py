@@ -1,0 +1,72 @@
+"""KV-backed records: CAS updates under concurrency, one active deployment per app, supersede."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from zpanel.errors import Conflict, NotFound
+from zpanel.models import Application, Deployment, Status
+from zpanel.state import State
+
+from tests.shared.conftest import MakeBus
+
+
+def app(uid: str, name: str = "shop") -> Application:
+    return Application(id=f"app{uid}", name=f"{name}-{uid}", repo="https://x/y.git", server="local")
+
+
+async def test_app_names_are_unique_and_resolvable(make_bus: MakeBus, uid: str) -> None:
+    state = State(await make_bus())
+    created = await state.create_app(app(uid))
+    assert (await state.app(created.name)).id == created.id
+    assert (await state.app(created.id)).name == created.name
+    with pytest.raises(Conflict, match="exists already; pick another name"):
+        await state.create_app(app(uid).model_copy(update={"id": f"other{uid}"}))
+    with pytest.raises(NotFound, match="`zpanel app list` shows them"):
+        await state.app(f"missing-{uid}")
+
+
+async def test_concurrent_cas_updates_lose_nothing(make_bus: MakeBus, uid: str) -> None:
+    states = [State(await make_bus()) for _ in range(3)]
+    dep = Deployment(id=f"d{uid}", app_id=f"a{uid}", app_name="a", server_id="local")
+    await states[0].create_deployment(dep)
+
+    def add_stage_line(i: int):  # type: ignore[no-untyped-def]
+        def change(d: Deployment) -> Deployment:
+            d.containers = [*d.containers]
+            d.error = (d.error or "") + f"{i},"
+            return d
+
+        return change
+
+    await asyncio.gather(*(states[i % 3].deployments.update(dep.id, add_stage_line(i)) for i in range(30)))
+    final = await states[0].deployments.get(dep.id)
+    assert sorted(int(x) for x in (final.error or "").strip(",").split(",")) == list(range(30))
+
+
+async def test_one_active_deployment_and_newer_supersedes_pending(make_bus: MakeBus, uid: str) -> None:
+    state = State(await make_bus())
+    a = f"app{uid}"
+    assert await state.claim_active(a, "d1") is True
+    assert await state.claim_active(a, "d1") is True  # idempotent for its holder
+    assert await state.claim_active(a, "d2") is False
+    assert await state.swap_pending(a, "d2") is None
+    assert await state.swap_pending(a, "d3") == "d2"  # d2 is now superseded by d3
+    assert await state.release_active(a, "d2") is False  # not the holder
+    assert await state.release_active(a, "d1") is True
+    assert await state.take_pending(a) == "d3"
+    assert await state.take_pending(a) is None
+    assert await state.claim_active(a, "d3") is True
+    assert await state.active(a) == "d3"
+
+
+async def test_list_an_apps_deployments_newest_first(make_bus: MakeBus, uid: str) -> None:
+    state = State(await make_bus())
+    for i in range(3):
+        await state.create_deployment(
+            Deployment(id=f"d{i}{uid}", app_id=f"a{uid}", app_name="a", server_id="local", status=Status.QUEUED)
+        )
+    await state.create_deployment(Deployment(id=f"x{uid}", app_id=f"b{uid}", app_name="b", server_id="local"))
+    listed = await state.app_deployments(f"a{uid}")
+    assert [d.id for d in listed] == [f"d2{uid}", f"d1{uid}", f"d0{uid}"]
