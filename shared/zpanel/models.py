@@ -52,6 +52,15 @@ class Status(StrEnum):
         return self in TERMINAL
 
 
+RANK = {
+    "queued": 0,
+    "building": 1,
+    "deploying": 2,
+    "health_checking": 3,
+    "routing": 4,
+}
+"""Non-terminal statuses only move forward; events processed out of order cannot move one back."""
+
 TERMINAL = frozenset({Status.SUCCEEDED, Status.FAILED, Status.ROLLED_BACK, Status.CANCELLED, Status.SUPERSEDED})
 
 Trigger = Literal["push", "manual", "api", "schedule", "rollback", "preview", "external"]

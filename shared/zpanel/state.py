@@ -218,6 +218,30 @@ class State:
                 await asyncio.sleep(0.005)
         return None
 
+    # --- the live version and the open (non-terminal) deployments ----------------------------
+
+    async def set_current(self, app_id: str, deployment_id: str) -> None:
+        locks = await self.bus.kv("locks")
+        await locks.put(f"current.{app_id}", deployment_id.encode())
+
+    async def current(self, app_id: str) -> str | None:
+        return await self._get_lock(f"current.{app_id}")
+
+    async def mark_open(self, deployment_id: str) -> None:
+        locks = await self.bus.kv("locks")
+        await locks.put(f"open.{deployment_id}", b"1")
+
+    async def mark_closed(self, deployment_id: str) -> None:
+        locks = await self.bus.kv("locks")
+        with contextlib.suppress(nats.js.errors.KeyNotFoundError):
+            await locks.delete(f"open.{deployment_id}")
+
+    async def open_deployments(self) -> list[str]:
+        return [k.split(".", 1)[1] for k in await keys(await self.bus.kv("locks"), "open")]
+
+    async def drop_pending_if(self, app_id: str, deployment_id: str) -> bool:
+        return await self._delete_if(f"pending.{app_id}", deployment_id)
+
     async def _get_lock(self, key: str) -> str | None:
         locks = await self.bus.kv("locks")
         try:

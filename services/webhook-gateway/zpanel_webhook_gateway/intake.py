@@ -1,0 +1,78 @@
+"""Triggers that arrive as events become deployments: pushes (from webhooks or other systems),
+pull requests (previews) and schedule firings. Deployment ids derive from the trigger's id, so a
+redelivered trigger finds the deployment it already made."""
+
+from __future__ import annotations
+
+import structlog
+
+from zpanel import subjects
+from zpanel.bus import Bus, Delivery
+from zpanel.bus.codec import MSG_ID
+from zpanel.errors import NotFound
+from zpanel.events import Event, PullRequestReceived, PushReceived, ScheduleFired
+from zpanel_webhook_gateway.conductor import Conductor, deployment_id_for
+from zpanel_webhook_gateway.matching import match
+
+log = structlog.get_logger("zpanel.intake")
+
+
+class Intake:
+    def __init__(self, bus: Bus, conductor: Conductor) -> None:
+        self.bus = bus
+        self.conductor = conductor
+        self.state = conductor.state
+
+    async def on_push(self, event: Event, delivery: Delivery) -> None:
+        if isinstance(event, PullRequestReceived):
+            await self.on_pull_request(event, delivery)
+            return
+        if not isinstance(event, PushReceived):
+            return
+        key = delivery.headers.get(MSG_ID) or event.event_id
+        apps = match(event, await self.state.apps.all())
+        trigger = "external" if event.provider == "external" else "push"
+        for app in apps:
+            dep = await self.conductor.request(
+                app, trigger, commit=event.commit, deployment_id=deployment_id_for(key, app.id)
+            )
+            log.info("intake.requested", deployment_id=dep.id, app_id=app.id, commit=event.commit)
+        if not apps:
+            log.info("intake.no_match", repo=event.repo_url, branch=event.branch)
+
+    async def on_pull_request(self, event: PullRequestReceived, delivery: Delivery) -> None:
+        key = delivery.headers.get(MSG_ID) or event.event_id
+        for app in match(event, await self.state.apps.all()):
+            if event.action == "closed":
+                log.info("intake.preview_closed", app_id=app.id, number=event.number)
+                continue  # preview teardown is the deployer's (preview.torn_down); not wired yet
+            await self.conductor.request(
+                app, "preview", commit=event.commit, preview=event.number, deployment_id=deployment_id_for(key, app.id)
+            )
+
+    async def on_schedule(self, event: Event, delivery: Delivery) -> None:
+        if not isinstance(event, ScheduleFired):
+            return
+        tick = delivery.headers.get("Nats-Schedule-Next") or str(delivery.stream_seq)
+        try:
+            app = await self.state.apps.get(event.app_id)
+        except NotFound:
+            log.warning("intake.schedule_for_unknown_app", app_id=event.app_id)
+            return
+        await self.conductor.request(app, "schedule", deployment_id=deployment_id_for(f"schedule:{tick}", app.id))
+
+    async def start(self) -> None:
+        await self.bus.consume(
+            stage="intake",
+            subjects=[subjects.PUSH_RECEIVED, subjects.PULL_REQUEST_RECEIVED],
+            stream="PUSH",
+            handler=self.on_push,
+            concurrency=8,
+        )
+        await self.bus.consume(
+            stage="scheduler",
+            subjects=[subjects.schedule_fired("*")],
+            stream="SCHEDULES",
+            handler=self.on_schedule,
+            concurrency=2,
+        )
