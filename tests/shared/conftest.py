@@ -4,10 +4,10 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
-from zpanel.bus import Bus
-from zpanel.settings import Settings, load
 
 from tests.harness.nats import NatsServer
+from zpanel.bus import Bus
+from zpanel.settings import Settings, load
 
 MakeBus = Callable[..., Awaitable[Bus]]
 

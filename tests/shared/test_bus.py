@@ -7,11 +7,10 @@ import asyncio
 import itertools
 import time
 
+from tests.shared.conftest import MakeBus
 from zpanel.bus import Bus, Delivery, list_letters, replay
 from zpanel.errors import PermanentError, RetryableError
 from zpanel.events import BuildDone, DeadLetter, Event
-
-from tests.shared.conftest import MakeBus
 
 
 def build_done(server: str, dep: str, app: str = "app") -> BuildDone:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from zpanel.bus import Bus, Delivery
-from zpanel.events import BuildDone, Event
-
 from tests.harness import nats as natsh
 from tests.shared.conftest import fast_settings
+from zpanel.bus import Bus, Delivery
+from zpanel.events import BuildDone, Event
 
 
 async def test_one_node_killed_nothing_lost(tmp_path: Path) -> None:

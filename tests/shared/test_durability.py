@@ -6,12 +6,11 @@ import asyncio
 import time
 from pathlib import Path
 
-from zpanel.bus import Delivery
-from zpanel.events import BuildDone, Event
-
 from tests.harness import procs
 from tests.harness.nats import NatsServer
 from tests.shared.conftest import MakeBus
+from zpanel.bus import Delivery
+from zpanel.events import BuildDone, Event
 
 
 async def wait_for(predicate, timeout: float = 20.0, every: float = 0.05) -> None:  # type: ignore[no-untyped-def]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+
 from zpanel import asyncapi
 from zpanel.bus import codec
 from zpanel.events import CATALOGUE, BuildDone, LogLine, PushReceived, UnknownEventType, parse
@@ -52,9 +53,9 @@ def test_subjects_and_message_ids() -> None:
     done = BuildDone(deployment_id="d1", app_id="a1", server_id="s1", image="app:abc")
     assert codec.subject_for(done) == "build.done.s1"
     assert codec.msg_id_for(done) == "build.done:d1"
-    push = PushReceived(provider="github", repo_url="u", branch="main", commit="abcdef12", delivery_id="X-1")
+    push = PushReceived(provider="github", repo_url="u", branch="main", commit="abcdef12", event_id="e1")
     assert codec.subject_for(push) == "push.received"
-    assert codec.msg_id_for(push) == "github:X-1"
+    assert codec.msg_id_for(push) == "e1"
     line = LogLine(deployment_id="d1", stage="build", line="hi")
     assert codec.subject_for(line) == "logs.d1"
     assert codec.msg_id_for(line) == line.event_id

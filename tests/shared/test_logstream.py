@@ -2,10 +2,9 @@ from __future__ import annotations
 
 import asyncio
 
+from tests.shared.conftest import MakeBus
 from zpanel import logstream
 from zpanel.secrets import Cipher
-
-from tests.shared.conftest import MakeBus
 
 
 async def test_replay_then_follow_live_until_final(make_bus: MakeBus, uid: str) -> None:

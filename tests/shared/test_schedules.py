@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 from nats.js.api import DeliverPolicy
+
+from tests.shared.conftest import MakeBus
 from zpanel import schedules, subjects
 from zpanel.errors import PermanentError
 from zpanel.events import ScheduleFired, parse
-
-from tests.shared.conftest import MakeBus
 
 
 def test_cron_becomes_six_fields() -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import structlog
+
 from zpanel.errors import SecretError, SettingsError
 from zpanel.secrets import MASK, Cipher, Redactor
 from zpanel.settings import load

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+
+from tests.shared.conftest import MakeBus
 from zpanel.errors import Conflict, NotFound
 from zpanel.models import Application, Deployment, Status
 from zpanel.state import State
-
-from tests.shared.conftest import MakeBus
 
 
 def app(uid: str, name: str = "shop") -> Application:

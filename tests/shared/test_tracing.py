@@ -6,11 +6,11 @@ import asyncio
 
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from tests.shared.conftest import MakeBus
 from zpanel.bus import Delivery
 from zpanel.events import BuildDone, DeployDone, Event
 from zpanel.telemetry import configure_tracing, tracer
-
-from tests.shared.conftest import MakeBus
 
 
 async def test_spans_share_one_trace_across_publish_consume_publish(make_bus: MakeBus, uid: str) -> None:

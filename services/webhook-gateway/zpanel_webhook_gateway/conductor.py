@@ -26,14 +26,11 @@ from zpanel.events import (
 )
 from zpanel.models import Application, Deployment, StageRecord, Status, Trigger, utcnow
 from zpanel.state import State
+from zpanel_webhook_gateway.idempotency import deployment_id_for
+
+__all__ = ["Conductor", "deployment_id_for", "new_deployment_id"]
 
 log = structlog.get_logger("zpanel.conductor")
-NAMESPACE = uuid.UUID("5f0c3a52-8a6e-4d3b-9d1e-6a1f2c7b9e10")
-
-
-def deployment_id_for(key: str, app_id: str) -> str:
-    """The same trigger (delivery id, schedule tick) for the same app always names one deployment."""
-    return uuid.uuid5(NAMESPACE, f"{key}:{app_id}").hex
 
 
 def new_deployment_id() -> str:

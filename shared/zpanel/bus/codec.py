@@ -43,8 +43,7 @@ def msg_id_for(event: Event) -> str:
     publishes the same id, and JetStream keeps one copy within the duplicate window."""
     if event.deployment_id and not isinstance(event, LogLine | DeadLetter):
         return f"{event.type}:{event.deployment_id}"
-    if isinstance(event, PushReceived | PullRequestReceived) and event.delivery_id:
-        return f"{event.provider}:{event.delivery_id}"
+    # triggers: the gateway derives event_id from the provider's delivery id, so it is already stable
     return event.event_id
 
 
