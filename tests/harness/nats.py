@@ -50,6 +50,8 @@ class NatsServer:
     routes: list[int] = field(default_factory=list)
     name: str = "n1"
     cluster_name: str = "zpanel"
+    extra_config: str = ""
+    env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -67,14 +69,16 @@ class NatsServer:
             lines.append(
                 f'cluster {{ name: "{self.cluster_name}", listen: 127.0.0.1:{self.cluster_port}, routes: [{routes}] }}'
             )
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines) + "\n" + self.extra_config
 
     def start(self, wait: bool = True) -> NatsServer:
         self.store.mkdir(parents=True, exist_ok=True)
         conf = self.store.parent / f"{self.name}.conf"
         conf.write_text(self.config())
         log = open(self.store.parent / f"{self.name}.log", "ab")  # noqa: SIM115 - lives as long as the process
-        self.proc = subprocess.Popen([nats_server_binary(), "-c", str(conf)], stdout=log, stderr=log)
+        self.proc = subprocess.Popen(
+            [nats_server_binary(), "-c", str(conf)], stdout=log, stderr=log, env={**os.environ, **self.env}
+        )
         if wait:
             wait_port(self.port)
         return self
