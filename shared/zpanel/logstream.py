@@ -44,6 +44,31 @@ class LogWriter:
         await append(self.bus, self.deployment_id, self.stage, line, stream)
 
 
+class LinePump:
+    """For code that reports lines through a plain callback (a subprocess reader): ``write`` queues
+    without blocking, a task appends in order, ``close`` waits until every line is stored."""
+
+    def __init__(self, bus: Bus, deployment_id: str, stage: str, stream: str = "stdout") -> None:
+        self.writer = LogWriter(bus, deployment_id, stage)
+        self.stream = stream
+        self.tail: list[str] = []
+        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self._task = asyncio.create_task(self._drain())
+
+    def write(self, line: str) -> None:
+        self.tail = [*self.tail[-49:], redactor(line)]
+        self._queue.put_nowait(line)
+
+    async def _drain(self) -> None:
+        while (line := await self._queue.get()) is not None:
+            with contextlib.suppress(Exception):  # a lost log line must not fail the deployment
+                await self.writer(line, self.stream)
+
+    async def close(self) -> None:
+        self._queue.put_nowait(None)
+        await self._task
+
+
 async def follow(
     bus: Bus, deployment_id: str, *, live: bool = True, idle_timeout: float | None = None
 ) -> AsyncIterator[LogLine]:

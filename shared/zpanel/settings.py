@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     retry_base_s: float = Field(1.0, gt=0)
     retry_cap_s: float = Field(60.0, gt=0)
     ack_wait_s: float = Field(30.0, gt=0, description="a silent worker loses its message after this")
+    build_concurrency: int = Field(2, ge=1, le=64, description="builds one builder process runs at once")
     deployment_timeout_s: float = Field(1800, gt=0)
 
     secret_key: str | None = Field(None, description="Fernet key; else $ZPANEL_HOME/secret.key (made once)")
@@ -48,6 +49,7 @@ class Settings(BaseSettings):
     base_image_node: str = "node:20-slim"
     base_image_go: str = "golang:1.22"
     base_image_static: str = "busybox:stable"
+    notify_urls: str = Field("", description="global notification targets, one URL per line")
     log_format: str = Field("auto", pattern="^(auto|json|console)$")
     log_level: str = Field("info", pattern="^(debug|info|warning|error)$")
 

@@ -1,0 +1,1 @@
+"""The builder stage: fetch a repository at an exact commit and turn it into an image."""

@@ -51,6 +51,12 @@ class Delivery:
     stream_seq: int
     consumer: str
     _msg: Msg = field(repr=False)
+    max_attempts: int = 3
+
+    @property
+    def last_attempt(self) -> bool:
+        """No retry follows a failure of this delivery: fail the deployment rather than raise."""
+        return self.num_delivered >= self.max_attempts
 
     async def in_progress(self) -> None:
         """Tell the server we are still working (resets its ack-wait timer)."""
@@ -164,7 +170,7 @@ class Consumer:
         md = msg.metadata
         n = md.num_delivered
         headers = dict(msg.headers or {})
-        delivery = Delivery(msg.subject, headers, n, md.sequence.stream, self.name, msg)
+        delivery = Delivery(msg.subject, headers, n, md.sequence.stream, self.name, msg, self.max_attempts)
         span_ctx = extract(headers)
         with tracer().start_as_current_span(
             f"{self.stage} {msg.subject}",

@@ -74,9 +74,7 @@ class Plan:
     @classmethod
     def from_json(cls, text: str) -> Plan:
         data: dict[str, Any] = json.loads(text)
-        procs = [
-            ProcSpec(**{**p, "probes": [Probe(**q) for q in p.get("probes", [])]}) for p in data.pop("procs")
-        ]
+        procs = [ProcSpec(**{**p, "probes": [Probe(**q) for q in p.get("probes", [])]}) for p in data.pop("procs")]
         info = StackInfo(**data.pop("info", {}))
         return cls(home=Path(data.pop("home")), procs=procs, info=info, **data)
 

@@ -1,0 +1,4 @@
+from zpanel.service import run
+from zpanel_notifier.worker import setup
+
+run("notifier", setup)
