@@ -24,6 +24,10 @@ class Intake:
         self.state = conductor.state
 
     async def on_push(self, event: Event, delivery: Delivery) -> None:
+        if isinstance(event, PushReceived | PullRequestReceived) and event.provider != "external":
+            # the webhook route already requested deployments for the apps whose own secret
+            # verified; re-matching here would deploy apps that share the repo but not the secret
+            return
         if isinstance(event, PullRequestReceived):
             await self.on_pull_request(event, delivery)
             return
@@ -31,10 +35,9 @@ class Intake:
             return
         key = delivery.headers.get(MSG_ID) or event.event_id
         apps = match(event, await self.state.apps.all())
-        trigger = "external" if event.provider == "external" else "push"
         for app in apps:
             dep = await self.conductor.request(
-                app, trigger, commit=event.commit, deployment_id=deployment_id_for(key, app.id)
+                app, "external", commit=event.commit, deployment_id=deployment_id_for(key, app.id)
             )
             log.info("intake.requested", deployment_id=dep.id, app_id=app.id, commit=event.commit)
         if not apps:

@@ -4,6 +4,7 @@ KV buckets, and the consumers (see ``consumer.py``) that carry every ack/nak/ter
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -87,10 +88,10 @@ class Bus:
             await c.stop()
         self._consumers.clear()
         if not self.nc.is_closed:
-            try:
-                await self.nc.drain()
-            except Exception:  # already closing or never connected: nothing left to flush
-                await self.nc.close()
+            # consumers are stopped and acked already; drain() would wait on watcher queues
+            with contextlib.suppress(Exception):
+                await self.nc.flush(timeout=2)
+            await self.nc.close()
 
     async def __aenter__(self) -> Bus:
         return self

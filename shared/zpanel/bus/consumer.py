@@ -123,14 +123,15 @@ class Consumer:
         self._stopping.set()
         if self._loop_task:
             self._loop_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._loop_task
+            await asyncio.wait([self._loop_task], timeout=2.0)
         if self._tasks:
             _, pending = await asyncio.wait(self._tasks, timeout=grace)
             for t in pending:
                 t.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=2.0)
         with contextlib.suppress(Exception):
-            await self._sub.unsubscribe()
+            await asyncio.wait_for(self._sub.unsubscribe(), 2.0)
 
     async def _loop(self) -> None:
         while not self._stopping.is_set():
@@ -148,8 +149,12 @@ class Consumer:
                     self._sem.release()
                 raise
             except Exception as exc:  # reconnecting, leader change: wait and fetch again
-                log.info("consumer.fetch_failed", consumer=self.name, error=type(exc).__name__)
                 msgs = []
+                if self._stopping.is_set() or self.bus.nc.is_closed:
+                    for _ in range(free):
+                        self._sem.release()
+                    return
+                log.info("consumer.fetch_failed", consumer=self.name, error=type(exc).__name__)
                 await asyncio.sleep(0.25)
             for _ in range(free - len(msgs)):
                 self._sem.release()
@@ -261,6 +266,7 @@ class PerServer:
         self.kw = kw
         self.consumers: dict[str, Consumer] = {}
         self._watch: asyncio.Task[None] | None = None
+        self._adding = asyncio.Lock()
 
     async def start(self) -> None:
         kv = await self.bus.kv("servers")
@@ -280,8 +286,12 @@ class PerServer:
                 await self.add(name)
 
     async def add(self, server_id: str) -> Consumer:
-        if server_id in self.consumers:
-            return self.consumers[server_id]
+        async with self._adding:  # the watcher and a caller may add the same server at once
+            if server_id in self.consumers:
+                return self.consumers[server_id]
+            return await self._add(server_id)
+
+    async def _add(self, server_id: str) -> Consumer:
         concurrency = self.concurrency
         c = Consumer(
             self.bus,

@@ -11,7 +11,6 @@ from zpanel.cli import output
 from zpanel.cli.client import Api, seg
 from zpanel.cli.errors import UsageProblem
 from zpanel.cli.options import Json
-from zpanel.models import check_name
 
 app = typer.Typer(help="Applications: register, inspect, remove.", no_args_is_help=True)
 
@@ -31,6 +30,8 @@ class Strategy(StrEnum):
 
 
 def valid_name(value: str, what: str) -> str:
+    from zpanel.models import check_name  # pydantic is slow to import; most commands never need it
+
     try:
         return check_name(value, what)
     except ValueError as exc:

@@ -136,9 +136,10 @@ def build_plan(
         probes = [Probe("ping", f"zpanel.ping.{name}")]
         if name == "webhook-gateway":
             probes.append(Probe("http", f"{api_url}/healthz"))
-        procs.append(
-            ProcSpec(name, [sys.executable, "-m", module], env=dict(service_env), cwd=str(home), probes=probes)
-        )
+        env = dict(service_env)
+        if name == "webhook-gateway":
+            env["ZPANEL_ADMIN_TOKEN"] = token  # it registers the token on a fresh stack
+        procs.append(ProcSpec(name, [sys.executable, "-m", module], env=env, cwd=str(home), probes=probes))
     procs.append(proxy_proc)
 
     info = StackInfo(

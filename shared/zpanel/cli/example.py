@@ -125,7 +125,7 @@ def _create(api: Api, path: str, body: dict[str, Any]) -> None:
             raise
 
 
-def install(api: Api, repo: Path, proxy: str, *, quiet: bool) -> str:
+def install(api: Api, repo: Path, proxy: str, *, quiet: bool, timeout: float = 300) -> str:
     """Register ``local`` and ``hello``, deploy unless its current deployment is live; the URL."""
     _create(api, "/api/v1/servers", {"name": "local", "kind": "local", "host": "127.0.0.1", "proxy": proxy})
     _create(
@@ -146,7 +146,7 @@ def install(api: Api, repo: Path, proxy: str, *, quiet: bool) -> str:
     if isinstance(current, dict) and current.get("status") == "succeeded":
         return str(current.get("url") or "")
     started = api.post(f"/api/v1/applications/{APP}/deploy", {})
-    final = follow(api, str(started["deployment_id"]), quiet=quiet)
+    final = follow(api, str(started["deployment_id"]), quiet=quiet, timeout=timeout)
     if final.get("status") != "succeeded":
         raise CliError(f"the example app did not deploy: {failure_reason(final)}")
     return str(final.get("url") or "")

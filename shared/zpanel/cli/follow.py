@@ -14,10 +14,10 @@ from websockets.sync.client import connect
 
 from zpanel.cli import output
 from zpanel.cli.client import Api, seg
-from zpanel.cli.errors import ApiError
-from zpanel.models import TERMINAL
+from zpanel.cli.errors import ApiError, CliError
 
-TERMINAL_NAMES = frozenset(s.value for s in TERMINAL)
+TERMINAL_NAMES = frozenset({"succeeded", "failed", "rolled_back", "cancelled", "superseded"})
+"""zpanel.models.TERMINAL spelled out: importing the models (pydantic) would slow every command."""
 
 
 def ws_url(api_url: str, deployment_id: str) -> str:
@@ -48,7 +48,10 @@ class Printer:
         stage = msg.get("stage")
         if stage != self.stage:
             self.stage, self.stage_started = stage, time.monotonic()
-            self.console.rule(f"[bold]{stage}[/bold]", align="left")
+            if self.console.is_terminal:
+                self.console.rule(f"[bold]{stage}[/bold]", align="left")
+            else:
+                self.console.print(f"── {stage}", markup=False)
             if self.status is not None:
                 self.status.update(f"{stage}…")
         self.console.print(msg.get("line", ""), markup=False, highlight=False)
@@ -58,20 +61,37 @@ class Printer:
             self.status.stop()
 
 
-def _ws_messages(api: Api, deployment_id: str) -> Iterator[dict[str, Any]]:
+class _OutOfTime(Exception):
+    """The caller's deadline passed before the deployment ended."""
+
+
+def _remaining(deadline: float | None) -> float | None:
+    if deadline is None:
+        return None
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise _OutOfTime
+    return left
+
+
+def _ws_messages(api: Api, deployment_id: str, deadline: float | None) -> Iterator[dict[str, Any]]:
     url = ws_url(api.target.api_url, deployment_id)
     headers = {"Authorization": f"Bearer {api.target.token}"}
     with connect(url, additional_headers=headers, open_timeout=10, max_size=None) as ws:
-        try:
-            for raw in ws:
-                yield json.loads(raw)
-        except ConnectionClosed:
-            return
+        while True:
+            try:
+                raw = ws.recv(timeout=_remaining(deadline))
+            except ConnectionClosed:
+                return
+            except TimeoutError:
+                raise _OutOfTime from None
+            yield json.loads(raw)
 
 
-def _polled_messages(api: Api, deployment_id: str, interval: float) -> Iterator[dict[str, Any]]:
+def _polled_messages(api: Api, deployment_id: str, interval: float, deadline: float | None) -> Iterator[dict[str, Any]]:
     seen = 0
     while True:
+        _remaining(deadline)
         answer = api.get(f"/api/v1/deployments/{seg(deployment_id)}/logs")
         lines = answer.get("lines") or []
         yield from lines[seen:]
@@ -89,12 +109,14 @@ def follow(
     quiet: bool = False,
     poll_interval: float = 0.5,
     reconnects: int = 20,
+    timeout: float | None = None,
 ) -> dict[str, Any]:
     """Print the log until the deployment ends; return the deployment (API shape).
 
     A stream that drops before its final message (a gateway restart) is reopened; the replay's
     lines already printed are skipped."""
     printer = Printer(raw_json=raw_json, quiet=quiet)
+    deadline = None if timeout is None else time.monotonic() + timeout
     state: dict[str, Any] = {"printed": 0, "final": None}
 
     def consume(messages: Iterator[dict[str, Any]]) -> None:
@@ -115,8 +137,15 @@ def follow(
         for _ in range(reconnects + 1):
             try:
                 consume(
-                    _polled_messages(api, deployment_id, poll_interval) if polling else _ws_messages(api, deployment_id)
+                    _polled_messages(api, deployment_id, poll_interval, deadline)
+                    if polling
+                    else _ws_messages(api, deployment_id, deadline)
                 )
+            except _OutOfTime:
+                raise CliError(
+                    f"deployment {deployment_id} has not ended after {timeout:.0f}s; "
+                    f"follow it with `zpanel logs {deployment_id} --follow`"
+                ) from None
             except InvalidStatus as exc:
                 code = exc.response.status_code
                 if code == 401:

@@ -34,6 +34,10 @@ class OneLineErrors(TyperGroup):
             rv = super().main(
                 args=args, prog_name=prog_name or "zpanel", complete_var=complete_var, standalone_mode=False, **extra
             )
+        except click.NoArgsIsHelpError as exc:  # `zpanel` or `zpanel app` alone: show what there is
+            assert exc.ctx is not None
+            print(exc.ctx.get_help())
+            sys.exit(2)
         except click.UsageError as exc:
             where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
             print(f"zpanel: error: {_one_line(exc.format_message())}{where}", file=sys.stderr)
@@ -44,7 +48,7 @@ class OneLineErrors(TyperGroup):
         except CliError as exc:
             print(f"zpanel: {_one_line(str(exc))}", file=sys.stderr)
             sys.exit(exc.code)
-        except click.Abort:
+        except typer.Abort:
             print("zpanel: aborted", file=sys.stderr)
             sys.exit(130)
         sys.exit(rv if isinstance(rv, int) else 0)

@@ -19,11 +19,15 @@ DEPLOY_KEYS = ("deployment_id", "status")
 
 def console() -> Console:
     # Made per call: tests swap sys.stdout, and rich must write where the command's output goes.
-    return Console(file=sys.stdout, highlight=False, soft_wrap=False)
+    c = Console(file=sys.stdout, highlight=False, soft_wrap=False)
+    if not c.is_terminal:  # piped into grep or a file: no wrapping at 80 columns
+        c = Console(file=sys.stdout, highlight=False, soft_wrap=False, width=200)
+    return c
 
 
 def err_console() -> Console:
-    return Console(file=sys.stderr, highlight=False)
+    c = Console(file=sys.stderr, highlight=False)
+    return c if c.is_terminal else Console(file=sys.stderr, highlight=False, width=200)
 
 
 def emit_json(value: Any) -> None:

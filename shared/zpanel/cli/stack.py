@@ -9,13 +9,11 @@ from typing import Annotated, Any
 
 import typer
 
-from zpanel.cli import dockerengine, embedded, example, lifecycle, output, stackfile, tokens
+from zpanel.cli import dockerengine, embedded, example, lifecycle, output, stackfile
 from zpanel.cli.client import Api, Target
 from zpanel.cli.errors import CliError
 from zpanel.cli.options import Json
 from zpanel.cli.plan import Plan
-from zpanel.cli.supervisor import Supervisor
-from zpanel.errors import ZpanelError
 
 
 class Proxy(StrEnum):
@@ -29,6 +27,9 @@ def say(message: str) -> None:
 
 def _after_ready(plan: Plan, *, proxy: str, no_example: bool, base_image: str, quiet: bool) -> str | None:
     """Register the admin token, then (unless --no-example) deploy the example; its URL."""
+    from zpanel.cli import tokens  # the bus (and its telemetry) is slow to import: only `up` needs it
+    from zpanel.errors import ZpanelError
+
     try:
         asyncio.run(tokens.register(plan.info.token, plan.info.nats_url, plan.home))
     except ZpanelError as exc:
@@ -77,8 +78,10 @@ def up(
         return
     dockerengine.ensure(say, home / "logs")
     base_image = example.static_base_image(say)
+    from zpanel.cli.tokens import existing_or_new
+
     plan = embedded.build_plan(
-        home, token=tokens.existing_or_new(previous), proxy=proxy.value, base_image_static=base_image
+        home, token=existing_or_new(previous, home), proxy=proxy.value, base_image_static=base_image
     )
     if detach:
         say(f"starting the stack in the background under {home}")
@@ -96,6 +99,8 @@ def up(
 
 def _foreground(plan: Plan, *, proxy: str, no_example: bool, base_image: str, timeout: float, json_: bool) -> None:
     say(f"starting the stack under {plan.home} (Ctrl-C stops it)")
+    from zpanel.cli.supervisor import Supervisor
+
     supervisor = Supervisor(plan, echo=True)
 
     async def on_ready() -> None:
@@ -122,7 +127,7 @@ def _foreground(plan: Plan, *, proxy: str, no_example: bool, base_image: str, ti
     asyncio.run(main())
 
 
-async def _warn_if_slow(supervisor: Supervisor, timeout: float) -> None:
+async def _warn_if_slow(supervisor: Any, timeout: float) -> None:
     await asyncio.sleep(timeout)
     slow = [c.spec.name for c in supervisor.children if c.state != "running"]
     if slow:

@@ -59,6 +59,8 @@ class Supervisor:
 
     def log(self, message: str, child: Child | None = None) -> None:
         line = f"{datetime.now(UTC).isoformat(timespec='milliseconds')} supervisor: {message}\n"
+        if not self.plan.home.is_dir():
+            return
         self.plan.logs.mkdir(parents=True, exist_ok=True)
         with open(self._log_path, "a") as f:
             f.write(line)
@@ -95,6 +97,8 @@ class Supervisor:
         }
 
     def publish(self, *, running: bool = True) -> None:
+        if not self.plan.home.is_dir():
+            return
         doc = self.document(running=running)
         text = json.dumps(doc, sort_keys=True)
         if text != self._written:
@@ -189,6 +193,9 @@ class Supervisor:
         hook: asyncio.Task[None] | None = None
         try:
             while not self.stopping.is_set():
+                if not self.plan.home.is_dir():  # its ZPANEL_HOME was deleted: nothing could find or stop it
+                    print(f"supervisor: {self.plan.home} is gone; stopping", file=sys.stderr, flush=True)
+                    break
                 self._reap()
                 self._restart_due()
                 self._start_next()

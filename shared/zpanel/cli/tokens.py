@@ -1,13 +1,11 @@
-"""The admin API token: made by ``up`` on first start, kept in stack.json, and registered in the
-``tokens`` KV bucket under its sha256 (the gateway never stores the token itself)."""
+"""The admin API token. ``up`` chooses it (first start: a new one; later: the one in stack.json or
+the gateway's ``$ZPANEL_HOME/admin-token``), hands it to the gateway as ``ZPANEL_ADMIN_TOKEN``
+(environment, never argv) and keeps it in stack.json. The gateway registers it on a fresh stack;
+``register`` makes sure it is valid on an existing one too (same record format, through the
+gateway's own ``Tokens``: sha256 key, no token stored)."""
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
-import secrets
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,41 +14,38 @@ import nats.js.errors
 from zpanel.bus import Bus
 from zpanel.settings import load
 
-PREFIX = "zpt_"
+GATEWAY_TOKEN_FILE = "admin-token"  # noqa: S105 - a file name, not a secret
 
 
-def make() -> str:
-    return PREFIX + secrets.token_urlsafe(32)
-
-
-def existing_or_new(previous: dict[str, Any] | None) -> str:
+def existing_or_new(previous: dict[str, Any] | None, home: Path) -> str:
     token = (previous or {}).get("token")
-    return str(token) if token else make()
+    if token:
+        return str(token)
+    try:
+        written = (home / GATEWAY_TOKEN_FILE).read_text().strip()
+    except OSError:
+        written = ""
+    if written:
+        return written
+    from zpanel_webhook_gateway.api.auth import new_token
+
+    return new_token()
 
 
-def digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+async def register(token: str, nats_url: str, home: Path) -> bool:
+    """Make ``token`` a valid admin token unless it is one already; True when it was added."""
+    from zpanel_webhook_gateway.api.auth import Tokens
 
-
-def record(token: str, now: datetime | None = None) -> dict[str, str]:
-    h = digest(token)
-    return {"id": "admin", "name": "admin", "hash": h, "created_at": (now or datetime.now(UTC)).isoformat()}
-
-
-async def register(token: str, nats_url: str, home: Path) -> None:
-    """Idempotent: the same token maps to the same key."""
     bus = await Bus.connect(load(home=home, nats_url=nats_url), name="zpanel-cli")
     try:
         try:
-            kv = await bus.kv("tokens")
-        except nats.js.errors.BucketNotFoundError:
+            await bus.kv("tokens")
+        except nats.js.errors.BucketNotFoundError:  # an external NATS no service has provisioned yet
             await bus.provision()
-            kv = await bus.kv("tokens")
-        h = digest(token)
-        entry = None
-        with contextlib.suppress(nats.js.errors.KeyNotFoundError):
-            entry = await kv.get(h)
-        if entry is None or not entry.value:
-            await kv.put(h, json.dumps(record(token)).encode())
+        tokens = Tokens(bus)
+        if await tokens.verify(token) is not None:
+            return False
+        await tokens.create("admin", token)
+        return True
     finally:
         await bus.close()

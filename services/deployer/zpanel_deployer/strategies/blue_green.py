@@ -1,0 +1,17 @@
+"""Blue-green: like zero-downtime, but the previous version is only stopped, not removed, so a
+rollback restarts it at once instead of recreating it. Retention removes older ones."""
+
+from __future__ import annotations
+
+from zpanel_deployer.strategies.common import PlanInput
+from zpanel_deployer.strategies.steps import Drain, Plan, StartNew, Step, StopOld, Switch, WaitHealthy
+
+
+def plan(p: PlanInput) -> Plan:
+    steps: list[Step] = p.pre()
+    steps += [StartNew(r, name) for r, name in enumerate(p.new)]
+    steps += [WaitHealthy(p.new), Switch(p.new)]
+    if p.old:
+        steps += [Drain(p.old_names, p.drain_s), StopOld(p.old_names)]
+    steps += p.post()
+    return Plan("blue-green", p.deployment_id, p.image, p.new, p.old, tuple(steps))

@@ -1,0 +1,228 @@
+"""The deployer stage, per server: start the new version beside the old, hand off to health and
+proxy-sync, then retire the old version — or roll back so the old one keeps serving.
+
+    build.done     → prepare (compose file, env), pre-deploy command, start new containers
+                     → deploy.done (new containers, and the live ones they will replace)
+    proxy.updated  → drain and retire the old version, post-deploy command, prune
+                     → deployment.succeeded
+    health.failed,
+    proxy.failed   → remove the new containers (old ones untouched)  → deployment.rolled_back
+    cancelled / failed (timeouts) → remove whatever this deployment started
+
+Every step converges (containers are found by their deployment label before any is started), so
+a redelivered message after a crash ends with exactly one set of containers.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import structlog
+
+from zpanel import logstream
+from zpanel.bus import Bus, Delivery
+from zpanel.errors import PermanentError, RetryableError
+from zpanel.events import (
+    BuildDone,
+    DeployDone,
+    DeployFailed,
+    DeploymentCancelled,
+    DeploymentFailed,
+    DeploymentRolledBack,
+    DeploymentSucceeded,
+    DeployStarted,
+    Event,
+    HealthFailed,
+    ProxyFailed,
+    ProxyUpdated,
+    ServerUnreachable,
+)
+from zpanel.models import Deployment, Server
+from zpanel.secrets import Cipher
+from zpanel.settings import Settings
+from zpanel.state import State
+from zpanel_deployer.deploy import Deployer
+from zpanel_deployer.executor.local import LocalExecutor
+from zpanel_deployer.images import deliver_image
+from zpanel_deployer.request import DEFAULT_ROOT, DeployRequest, Placement
+from zpanel_deployer.servers import Servers
+from zpanel_deployer.walker import PlanStepError, rollback, walk
+
+log = structlog.get_logger("zpanel.deployer")
+
+HANDLED = ("build.done", "health.failed", "proxy.updated", "proxy.failed", "deployment.cancelled", "deployment.failed")
+
+
+@dataclass
+class Context:
+    dep: Deployment
+    server: Server
+    deployer: Deployer
+    req: DeployRequest
+    pump: logstream.LinePump
+
+    @property
+    def ids(self) -> dict[str, str]:
+        return {"deployment_id": self.dep.id, "app_id": self.dep.app_id, "server_id": self.dep.server_id}
+
+
+class DeployWorker:
+    def __init__(self, bus: Bus, settings: Settings, cipher: Cipher, servers: Servers | None = None) -> None:
+        self.bus = bus
+        self.settings = settings
+        self.cipher = cipher
+        self.state = State(bus)
+        self.servers = servers or Servers()
+        self.local = LocalExecutor()
+
+    def placement(self, server: Server) -> Placement:
+        # every server publishes app ports on its own loopback: its proxy and the health probes
+        # (run on that server, over SSH for remote ones) reach containers there
+        root = str(self.settings.home.resolve() / "apps") if server.kind == "local" else DEFAULT_ROOT
+        return Placement(root=root, publish_ip="127.0.0.1")
+
+    async def context(self, dep: Deployment, image: str) -> Context:
+        server = await self.state.servers.get(dep.server_id)
+        key = self.cipher.open(server.private_key) if server.kind == "ssh" else None
+        executor = self.servers.executor(server, key)
+        app = dep.spec or await self.state.apps.get(dep.app_id)
+        runtime = [v for v in app.env if not v.build_time]
+        env = {v.key: self.cipher.open(v.value) if v.secret else v.value for v in runtime}
+        secrets = frozenset(self.cipher.open(v.value) for v in app.env if v.secret)
+        pump = logstream.LinePump(self.bus, dep.id, "deploy")
+        deployer = Deployer(executor, self.placement(server), log=pump.write)
+        req = DeployRequest(app=app, deployment_id=dep.id, image=image, commit=dep.commit, env=env, secrets=secrets)
+        return Context(dep, server, deployer, req, pump)
+
+    async def handle(self, event: Event, delivery: Delivery) -> None:
+        if not event.deployment_id:
+            return
+        dep = await self.state.deployments.get(event.deployment_id)
+        if isinstance(event, DeploymentCancelled | DeploymentFailed):
+            await self.clean_up(dep)
+            return
+        if dep.status.terminal:
+            return
+        image = getattr(event, "image", None) or dep.image
+        if not image:
+            raise PermanentError(f"deployment {dep.id} has no image to deploy")
+        ctx = await self.context(dep, image)
+        try:
+            if isinstance(event, BuildDone):
+                await self.start_new(ctx, delivery)
+            elif isinstance(event, ProxyUpdated):
+                await self.retire_old(ctx)
+            elif isinstance(event, HealthFailed | ProxyFailed):
+                await self.roll_back(ctx, event.reason, list(event.log_tail))
+        finally:
+            await ctx.pump.close()
+
+    async def start_new(self, ctx: Context, delivery: Delivery) -> None:
+        if ctx.dep.cancel_requested:
+            await self.bus.publish(DeploymentCancelled(**ctx.ids, commit=ctx.dep.commit, reason="cancelled before the deploy"))
+            return
+        await self.bus.publish(DeployStarted(**ctx.ids, image=ctx.req.image))
+        async with self.servers.limit(ctx.server):
+            try:
+                if ctx.server.kind == "ssh":
+                    sent = await deliver_image(self.local, ctx.deployer.ex, ctx.req.image)
+                    ctx.pump.write(f"image {ctx.req.image}: {sent.how}")
+                await ctx.deployer.prepare(ctx.req)
+                plan = await ctx.deployer.plan(ctx.req)
+                ctx.pump.write(f"{plan.strategy}: {len(plan.new)} new container(s), {len(plan.old)} serving now")
+                progress = await walk(ctx.deployer, plan, ctx.req)
+            except RetryableError as exc:
+                if not delivery.last_attempt:
+                    raise
+                await self.bus.publish(ServerUnreachable(server_id=ctx.server.name, reason=str(exc)))
+                await self._failed(ctx, f"{exc} (gave up after {delivery.num_delivered} attempts)", [])
+                return
+            except PlanStepError as exc:
+                if isinstance(exc.cause, RetryableError) and not delivery.last_attempt:
+                    raise exc.cause from exc
+                report = await rollback(ctx.deployer, plan, ctx.req, exc.index + 1)
+                tail = [line for lines in report.logs.values() for line in lines]
+                await self._failed(ctx, str(exc), tail)
+                return
+            except PermanentError as exc:
+                await self._failed(ctx, str(exc), [])
+                return
+        for line in progress.output:
+            ctx.pump.write(line)
+        await self.bus.publish(
+            DeployDone(**ctx.ids, image=ctx.req.image, containers=progress.containers, previous=list(plan.old))
+        )
+
+    async def retire_old(self, ctx: Context) -> None:
+        plan = await ctx.deployer.plan(ctx.req, previous=ctx.dep.previous_containers)
+        progress = await walk(ctx.deployer, plan, ctx.req, start=plan.after_switch())
+        for line in [*progress.output, *progress.warnings]:
+            ctx.pump.write(line)
+        await self.prune(ctx)
+        duration = (time.time() - ctx.dep.created_at.timestamp()) if ctx.dep.created_at else None
+        await self.bus.publish(
+            DeploymentSucceeded(
+                **ctx.ids,
+                commit=ctx.dep.commit,
+                image=ctx.req.image,
+                duration_s=duration,
+                url=self.url(ctx),
+                log_tail=progress.warnings,
+            )
+        )
+
+    async def prune(self, ctx: Context) -> None:
+        """Keep the app's last N versions; never this one nor the rollback target (the version
+        that served until now, still ``current`` until this deployment is recorded succeeded)."""
+        previous = await self.state.current(ctx.dep.app_id)
+        history = await self.state.app_deployments(ctx.dep.app_id, limit=50)
+        previous_image = next((d.image for d in history if d.id == previous and d.image), None)
+        recent = [d.image for d in history if d.image and d.status.value == "succeeded"]
+        pruned = await ctx.deployer.prune(
+            ctx.req,
+            protect_deployments=[previous] if previous else [],
+            protect_images=[previous_image] if previous_image else [],
+            recent_images=[ctx.req.image, *recent],
+        )
+        for warning in pruned.warnings:
+            ctx.pump.write(warning)
+
+    async def roll_back(self, ctx: Context, reason: str, tail: list[str]) -> None:
+        plan = await ctx.deployer.plan(ctx.req, previous=ctx.dep.previous_containers)
+        reached = plan.first_external() or 0
+        report = await rollback(ctx.deployer, plan, ctx.req, reached + 1)
+        ctx.pump.write(f"rolled back: removed {', '.join(report.removed) or 'nothing'}; the previous version keeps serving")
+        logs = tail or [line for lines in report.logs.values() for line in lines]
+        await self.bus.publish(
+            DeploymentRolledBack(**ctx.ids, commit=ctx.dep.commit, image=ctx.req.image, reason=reason, log_tail=logs[-30:])
+        )
+
+    async def clean_up(self, dep: Deployment) -> None:
+        """A cancelled or failed deployment leaves nothing running, unless it is the live version."""
+        if await self.state.current(dep.app_id) == dep.id or not dep.image:
+            return
+        ctx = await self.context(dep, dep.image)
+        try:
+            removed = await ctx.deployer.remove_deployment(ctx.req)
+            if removed:
+                ctx.pump.write(f"removed {', '.join(removed)}")
+        finally:
+            await ctx.pump.close()
+
+    async def _failed(self, ctx: Context, reason: str, tail: list[str]) -> None:
+        ctx.pump.write(f"deploy failed: {reason}")
+        await self.bus.publish(DeployFailed(**ctx.ids, reason=reason, log_tail=tail[-30:]))
+
+    def url(self, ctx: Context) -> str | None:
+        if not ctx.req.app.domains:
+            return None
+        port = self.settings.proxy_http_port
+        suffix = "" if port == 80 or ctx.server.kind != "local" else f":{port}"
+        return f"http://{ctx.req.app.domains[0]}{suffix}"
+
+
+async def setup(bus: Bus, settings: Settings) -> DeployWorker:
+    worker = DeployWorker(bus, settings, Cipher.from_home(settings.home, settings.secret_key))
+    await bus.consume_per_server(stage="deployer", event_types=HANDLED, handler=worker.handle, concurrency=4)
+    return worker

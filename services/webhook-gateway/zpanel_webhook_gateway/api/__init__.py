@@ -1,0 +1,1 @@
+"""The gateway's HTTP surface: one router per resource (see /work/notes/api.md for the route table)."""

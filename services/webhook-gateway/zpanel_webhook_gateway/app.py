@@ -1,0 +1,71 @@
+"""The gateway's FastAPI application: webhooks, the control API, health, OpenAPI at /openapi.json.
+
+Everything with I/O is handed in (bus, state, conductor, cipher, the server checker), so tests
+run the real app against a real nats-server with nothing patched.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from zpanel.bus import Bus
+from zpanel.secrets import Cipher
+from zpanel.settings import Settings
+from zpanel.state import State
+from zpanel_webhook_gateway.api import (
+    applications,
+    deployments,
+    dlq,
+    env,
+    errors,
+    logs,
+    servers,
+    tokens,
+    webhooks,
+)
+from zpanel_webhook_gateway.api.deps import Deps, Limits, ServerChecker
+from zpanel_webhook_gateway.api.servercheck import default_server_checker
+from zpanel_webhook_gateway.conductor import Conductor
+
+__all__ = ["Limits", "create_app"]
+
+
+def create_app(
+    bus: Bus,
+    state: State,
+    conductor: Conductor,
+    cipher: Cipher,
+    settings: Settings,
+    *,
+    server_checker: ServerChecker | None = None,
+    limits: Limits | None = None,
+) -> FastAPI:
+    app = FastAPI(
+        title="Zpanel",
+        version="1",
+        description="Push-to-deploy: provider webhooks and the control API. "
+        "Every /api/v1 route wants `Authorization: Bearer TOKEN`.",
+    )
+    app.state.deps = Deps(
+        bus=bus,
+        state=state,
+        conductor=conductor,
+        cipher=cipher,
+        settings=settings,
+        server_checker=server_checker or default_server_checker,
+        limits=limits or Limits(),
+    )
+    errors.install(app)
+
+    @app.get("/healthz", tags=["health"], summary="Liveness, and whether NATS is connected")
+    async def healthz() -> JSONResponse:
+        up = bus.nc.is_connected
+        body: dict[str, Any] = {"status": "ok" if up else "degraded", "nats": up}
+        return JSONResponse(body, status_code=200 if up else 503)
+
+    for module in (applications, env, deployments, logs, servers, dlq, tokens, webhooks):
+        app.include_router(module.router)
+    return app
