@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     proxy_https_port: int = Field(443, ge=1, le=65535)
     public_url: str | None = Field(None, description="the URL users reach the gateway at (webhook URLs)")
 
+    max_open_per_server: int = Field(50, ge=1, description="webhooks answer 429 past this many open deployments")
+    retry_after_s: int = Field(30, ge=1, description="the Retry-After of a 429")
+    proxy_kind: str = Field("traefik", pattern="^(traefik|caddy)$", description="the proxy of the local server")
+    proxy_dir: Path | None = Field(None, description="Traefik's dynamic-config directory; $ZPANEL_HOME/proxy/dynamic")
+    caddy_admin_url: str = Field("http://127.0.0.1:2019", description="Caddy's admin API for the local server")
+
     stream_replicas: int = Field(1, ge=1, le=5, description="3 in a cluster")
     duplicate_window_s: float = Field(120, gt=0)
     log_max_age_s: float = Field(7 * 86400, gt=0)
@@ -59,6 +65,10 @@ class Settings(BaseSettings):
         if v and not all(u.strip().startswith(("nats://", "tls://", "ws://", "wss://")) for u in v.split(",")):
             raise ValueError("must be nats://HOST:PORT (comma-separated for a cluster)")
         return v
+
+    @property
+    def traefik_dir(self) -> Path:
+        return self.proxy_dir or self.home / "proxy" / "dynamic"
 
     @property
     def nats_servers(self) -> list[str]:

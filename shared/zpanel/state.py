@@ -100,18 +100,23 @@ class Repo(Generic[T]):
 
 
 async def keys(kv: KeyValue, prefix: str | None = None) -> list[str]:
-    """Keys under ``prefix.>`` (filtered by the server, unlike nats-py's ``keys(filters=)``)."""
-    watcher = await kv.watch(f"{prefix}.>" if prefix else ">", ignore_deletes=True, meta_only=True)
-    out: list[str] = []
-    try:
-        async for entry in watcher:
-            if entry is None:
-                break
-            if entry.operation not in ("DEL", "PURGE"):
-                out.append(entry.key)
-    finally:
-        await watcher.stop()
-    return out
+    """Keys under ``prefix.>``, filtered by the server. Read from the stream's subject list: a
+    KV watch would leave an ephemeral consumer behind per call, and busy lists ran into the
+    server's consumer limit. Deleted keys keep a marker subject, so each candidate is checked."""
+    bucket_prefix = f"$KV.{kv._name}."
+    pattern = bucket_prefix + (f"{prefix}.>" if prefix else ">")
+    info = await kv._js.stream_info(kv._stream, subjects_filter=pattern)
+    candidates = [subject[len(bucket_prefix) :] for subject in (info.state.subjects or {})]
+
+    async def alive(key: str) -> str | None:
+        try:
+            entry = await kv.get(key)
+        except (nats.js.errors.KeyNotFoundError, nats.js.errors.KeyDeletedError):
+            return None
+        return key if entry.value is not None else None
+
+    found = await asyncio.gather(*(alive(k) for k in candidates))
+    return sorted(k for k in found if k is not None)
 
 
 class State:

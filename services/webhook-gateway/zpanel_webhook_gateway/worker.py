@@ -21,6 +21,7 @@ from zpanel.secrets import Cipher
 from zpanel.settings import Settings
 from zpanel.state import State
 from zpanel_webhook_gateway.api.auth import ensure_admin_token
+from zpanel_webhook_gateway.api.deps import Limits
 from zpanel_webhook_gateway.app import create_app
 from zpanel_webhook_gateway.conductor import Conductor
 from zpanel_webhook_gateway.intake import Intake
@@ -73,7 +74,8 @@ async def setup(bus: Bus, settings: Settings) -> Gateway:
     if token is not None:
         path = write_admin_token(settings.home, token)
         log.info("gateway.admin_token_created", file=str(path))
-    app = create_app(bus, state, conductor, cipher, settings)
+    limits = Limits(max_open_per_server=settings.max_open_per_server, retry_after_s=settings.retry_after_s)
+    app = create_app(bus, state, conductor, cipher, settings, limits=limits)
     config = uvicorn.Config(
         app,
         host=settings.http_host,

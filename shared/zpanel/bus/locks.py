@@ -26,10 +26,14 @@ class Heartbeat(Protocol):
 
 
 class KeyLock:
-    def __init__(self, bus: Bus, ttl: float = 30.0, poll: float = 0.05) -> None:
+    def __init__(self, bus: Bus, ttl: float = 30.0, poll: float = 0.01) -> None:
         self.bus = bus
         self.ttl = ttl
         self.poll = poll
+        # waiters in this process queue on an asyncio lock first, so only one of them polls the
+        # bucket and a release wakes the next one at once instead of after a poll interval
+        self._local: dict[str, asyncio.Lock] = {}
+        self._waiting: dict[str, int] = {}
 
     def _value(self, owner: str) -> bytes:
         return json.dumps({"owner": owner, "expires": time.time() + self.ttl}).encode()
@@ -54,6 +58,20 @@ class KeyLock:
 
     @contextlib.asynccontextmanager
     async def hold(self, key: str, heartbeat: Heartbeat | None = None) -> AsyncIterator[None]:
+        local = self._local.setdefault(key, asyncio.Lock())
+        self._waiting[key] = self._waiting.get(key, 0) + 1
+        try:
+            async with local:
+                async with self._hold(key, heartbeat):
+                    yield
+        finally:
+            self._waiting[key] -= 1
+            if self._waiting[key] == 0:
+                del self._waiting[key]
+                self._local.pop(key, None)
+
+    @contextlib.asynccontextmanager
+    async def _hold(self, key: str, heartbeat: Heartbeat | None) -> AsyncIterator[None]:
         owner = uuid.uuid4().hex
         last_beat = time.monotonic()
         while (rev := await self._try(key, owner)) is None:

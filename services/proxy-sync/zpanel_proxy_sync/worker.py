@@ -1,0 +1,124 @@
+"""The proxy-sync stage: ``health.passed.<server>`` → the app's domains route to the new
+containers, verified from outside (a request with the app's Host header through the proxy must
+come back from the new deployment, told by the ``X-Zpanel-Deployment`` header the proxy adds) →
+``proxy.updated``. A switch that does not verify puts the previous routes back → ``proxy.failed``,
+and the deployer rolls back: the old version never stops serving.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import structlog
+
+from zpanel import logstream
+from zpanel.bus import Bus, Delivery
+from zpanel.errors import PermanentError, RetryableError
+from zpanel.events import DeploymentCancelled, Event, HealthPassed, ProxyFailed, ProxyUpdated
+from zpanel.models import Server
+from zpanel.settings import Settings
+from zpanel.state import State
+from zpanel_proxy_sync.backend import ProxyBackend
+from zpanel_proxy_sync.caddy_client import CaddyBackend, CaddyClient
+from zpanel_proxy_sync.errors import BadRoute, VerifyFailed
+from zpanel_proxy_sync.routes import AppRoute, TlsOptions
+from zpanel_proxy_sync.switch import switch
+from zpanel_proxy_sync.traefik_file import TraefikFileBackend
+from zpanel_proxy_sync.verify import Fetch, httpx_fetch, verify
+
+log = structlog.get_logger("zpanel.proxy_sync")
+
+BackendFor = Callable[[Server], ProxyBackend]
+
+
+def local_backends(settings: Settings) -> BackendFor:
+    traefik = TraefikFileBackend(settings.traefik_dir)
+    caddy = CaddyBackend(CaddyClient(settings.caddy_admin_url))
+
+    def backend_for(server: Server) -> ProxyBackend:
+        if server.kind != "local":
+            raise PermanentError(
+                f"routing on SSH server {server.name!r} is not available yet: deploy it without --domain, or to `local`"
+            )
+        return caddy if (server.proxy == "caddy" or settings.proxy_kind == "caddy") else traefik
+
+    return backend_for
+
+
+class ProxyWorker:
+    def __init__(self, bus: Bus, settings: Settings, backend_for: BackendFor, verify_within: float = 10.0) -> None:
+        self.bus = bus
+        self.settings = settings
+        self.state = State(bus)
+        self.backend_for = backend_for
+        self.verify_within = verify_within
+
+    def fetch_for(self, route: AppRoute) -> Fetch:
+        plain = httpx_fetch(f"http://127.0.0.1:{self.settings.proxy_http_port}")
+        secure = httpx_fetch(f"https://127.0.0.1:{self.settings.proxy_https_port}")
+        redirected = set(route.redirected())
+
+        async def fetch(host: str) -> tuple[int, str | None]:
+            return await (secure if host in redirected else plain)(host)
+
+        return fetch
+
+    async def handle(self, event: Event, delivery: Delivery) -> None:
+        if not isinstance(event, HealthPassed):
+            return
+        dep = await self.state.deployments.get(event.deployment_id)
+        if dep.status.terminal:
+            return
+        ids = {"deployment_id": dep.id, "app_id": dep.app_id, "server_id": dep.server_id}
+        if dep.cancel_requested:
+            await self.bus.publish(DeploymentCancelled(**ids, commit=dep.commit, reason="cancelled before the switch"))
+            return
+        app = dep.spec or await self.state.apps.get(dep.app_id)
+        upstreams = [c.address for c in event.containers]
+        if not app.domains:
+            await logstream.append(self.bus, dep.id, "route", "no domain: nothing to route (add one with --domain)")
+            await self.bus.publish(ProxyUpdated(**ids, domains=[], upstreams=upstreams))
+            return
+        server = await self.state.servers.get(dep.server_id)
+        try:
+            backend = self.backend_for(server)
+            route = AppRoute(
+                app=app.name,
+                domains=tuple(app.domains),
+                upstreams=tuple(upstreams),
+                deployment_id=dep.id,
+                tls=TlsOptions(https_port=self.settings.proxy_https_port),
+            )
+            fetch = self.fetch_for(route)
+            switched = await switch(
+                backend, route, lambda r: verify(fetch, r.domains, r.deployment_id, within=self.verify_within)
+            )
+        except (VerifyFailed, BadRoute, PermanentError) as exc:
+            await self._failed(ids, str(exc))
+            return
+        except RetryableError as exc:
+            if not delivery.last_attempt:
+                raise
+            await self._failed(ids, f"{exc} (gave up after {delivery.num_delivered} attempts)")
+            return
+        await logstream.append(
+            self.bus,
+            dep.id,
+            "route",
+            f"{', '.join(app.domains)} → {', '.join(upstreams)} (verified in {switched.elapsed:.2f}s)",
+        )
+        await self.bus.publish(
+            ProxyUpdated(**ids, domains=list(app.domains), upstreams=upstreams, switch_s=switched.elapsed)
+        )
+
+    async def _failed(self, ids: dict[str, str], reason: str) -> None:
+        log.warning("proxy.failed", reason=reason)
+        await logstream.append(self.bus, ids["deployment_id"], "route", f"switch failed: {reason}")
+        await self.bus.publish(ProxyFailed(**ids, reason=reason))
+
+
+async def setup(bus: Bus, settings: Settings) -> ProxyWorker:
+    settings.traefik_dir.mkdir(parents=True, exist_ok=True)
+    worker = ProxyWorker(bus, settings, local_backends(settings))
+    await bus.consume_per_server(stage="proxy", event_types=["health.passed"], handler=worker.handle, concurrency=8)
+    return worker

@@ -1,0 +1,103 @@
+"""Drain: counting in-flight connections from /proc, the bounded wait, and a real slow request
+that finishes on the old version after the switch."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from zpanel_health.runner import local_runner
+from zpanel_proxy_sync.drain import Drained, connection_counter, established_on, pid_argv, proc_net_argv, wait_drained
+from zpanel_proxy_sync.routes import AppRoute, TlsOptions
+from zpanel_proxy_sync.switch import switch
+from zpanel_proxy_sync.verify import httpx_fetch, verify
+
+PROC_NET_TCP = """\
+  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0000000000000000 100 0 0 10 0
+   1: 020011AC:1F90 010011AC:D4C2 01 00000000:00000000 00:00000000 00000000     0        0 2 1 0000000000000000 20 4 30 10 -1
+   2: 020011AC:1F90 010011AC:D4C4 06 00000000:00000000 03:00000A4B 00000000     0        0 0 3 0000000000000000
+   3: 020011AC:9C40 010011AC:1F90 01 00000000:00000000 00:00000000 00000000     0        0 3 1 0000000000000000 20 4 30 10 -1
+  sl  local_address                         remote_address                        st tx_queue rx_queue
+   0: 0000000000000000FFFF0000020011AC:1F90 0000000000000000FFFF0000010011AC:D4D0 01 00000000:00000000
+"""
+
+
+def test_established_on_counts_only_established_on_the_port():
+    # Listening (0A) and TIME_WAIT (06) do not count; nor does an outgoing connection to :8080.
+    assert established_on(PROC_NET_TCP, 8080) == 2
+    assert established_on(PROC_NET_TCP, 40000) == 1
+    assert established_on("", 8080) == 0
+
+
+def test_argv():
+    assert pid_argv("abc") == ["docker", "inspect", "--type", "container", "--format", "{{.State.Pid}}", "abc"]
+    assert proc_net_argv(42) == ["cat", "/proc/42/net/tcp", "/proc/42/net/tcp6"]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, s: float) -> None:
+        self.now += s
+
+
+async def test_wait_drained_until_zero_or_timeout():
+    clock = Clock()
+    counts = iter([3, 2, 0])
+
+    async def count():
+        return next(counts)
+
+    assert await wait_drained(count, timeout=5, settle=0.1, interval=0.5, clock=clock, sleep=clock.sleep) == Drained(
+        1.1, 0
+    )
+
+    async def stuck():
+        return 1
+
+    clock = Clock()
+    assert await wait_drained(stuck, timeout=2, settle=0.5, interval=0.5, clock=clock, sleep=clock.sleep) == Drained(
+        2.0, 1
+    )
+
+
+async def test_counter_of_a_gone_container_is_zero():
+    assert await connection_counter(local_runner, "zp-never-existed", 8080)() == 0
+
+
+@pytest.mark.docker
+async def test_in_flight_request_finishes_on_the_old_version(traefik_proxy, versions):
+    """A 3 s request is in flight on v1 when traffic switches to v2; the drain waits for it,
+    only then is v1 stopped, and the request ends 200 from v1."""
+    v1, v2 = await versions("v1"), await versions("v2")
+    backend, fetch = traefik_proxy.backend(), httpx_fetch(traefik_proxy.url)
+
+    async def route_to(v):
+        route = AppRoute("shop", ("shop.test",), (v.ref.address,), f"dep-{v.name}", TlsOptions(enabled=False))
+        await switch(backend, route, lambda r: verify(fetch, r.domains, r.deployment_id, within=10))
+
+    await route_to(v1)
+    count = connection_counter(local_runner, v1.ref.id, 8080)
+    async with httpx.AsyncClient(timeout=10) as client:
+        slow = asyncio.create_task(client.get(f"{traefik_proxy.url}/cgi-bin/slow", headers={"Host": "shop.test"}))
+        for _ in range(500):  # until the slow request has reached v1 (10 s at most)
+            if await count() > 0:
+                break
+            await asyncio.sleep(0.02)
+        assert await count() == 1
+        await route_to(v2)
+        assert not slow.done()
+        drained = await wait_drained(count, timeout=10)
+        await local_runner(["docker", "rm", "-f", v1.ref.id], timeout=30)
+        answer = await slow
+    assert drained.remaining == 0
+    assert (answer.status_code, answer.text, answer.headers["X-Zpanel-Deployment"]) == (200, "slow v1\n", "dep-v1")
+    after = await fetch("shop.test")
+    assert after == (200, "dep-v2")
