@@ -61,9 +61,8 @@ class KeyLock:
         local = self._local.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
-            async with local:
-                async with self._hold(key, heartbeat):
-                    yield
+            async with local, self._hold(key, heartbeat):
+                yield
         finally:
             self._waiting[key] -= 1
             if self._waiting[key] == 0:
