@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from fastapi.responses import JSONResponse
 
 from zpanel.bus import Bus
@@ -29,6 +30,7 @@ from zpanel_webhook_gateway.api import (
 from zpanel_webhook_gateway.api.deps import Deps, Limits, ServerChecker
 from zpanel_webhook_gateway.api.servercheck import default_server_checker
 from zpanel_webhook_gateway.conductor import Conductor
+from zpanel_webhook_gateway.dashboard import router as dashboard_router
 
 __all__ = ["Limits", "create_app"]
 
@@ -68,4 +70,7 @@ def create_app(
 
     for module in (applications, env, deployments, logs, servers, dlq, tokens, webhooks):
         app.include_router(module.router)
+    app.include_router(dashboard_router)
+    # a span per request (continuing a caller's traceparent): a deployment's trace starts here
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz")
     return app
