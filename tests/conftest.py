@@ -11,6 +11,7 @@ import pytest
 
 from tests.harness import images
 from tests.harness import nats as natsh
+from tests.harness import sshd as sshh
 
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 os.environ.setdefault("TESTCONTAINERS_CONNECTION_MODE", "docker_host")
@@ -45,3 +46,16 @@ def docker_engine() -> None:
 @pytest.fixture(scope="session")
 def busybox_image(docker_engine: None) -> str:
     return images.busybox_image()
+
+
+@pytest.fixture(scope="session")
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sshh.Sshd]:
+    """One sshd on 127.0.0.1 per session (per xdist worker): the "remote" server of the SSH tests
+    is this machine reached over SSH, sharing the local Docker engine."""
+    if not sshh.available():
+        if os.environ.get("CI"):
+            pytest.fail("sshd tests need root and /usr/sbin/sshd: .ci/run installs openssh-server")
+        pytest.skip("needs root and /usr/sbin/sshd (apt-get install openssh-server)")
+    server = sshh.start(tmp_path_factory.mktemp("sshd"))
+    yield server
+    server.stop()

@@ -143,6 +143,8 @@ class Server(Record):
     private_key: Sealed = ""
     known_hosts: str = Field("", description="the pinned host key line(s), OpenSSH known_hosts format")
     proxy: Literal["traefik", "caddy"] = "traefik"
+    proxy_http_port: int = Field(80, ge=1, le=65535, description="where the server's proxy listens for HTTP")
+    proxy_dir: str = Field("/etc/zpanel/traefik", description="the server's Traefik dynamic-config directory")
     max_concurrency: int = Field(2, ge=1, le=64)
     created_at: datetime = Field(default_factory=utcnow)
 

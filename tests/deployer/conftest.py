@@ -2,7 +2,7 @@
 reached over SSH, so it shares the local Docker engine), test images, and cleanup of every
 container a test starts (each test labels its containers ``zpanel.test=<uuid>``).
 
-The sshd fixtures are written to move to tests/conftest.py unchanged when other services need them.
+The session sshd fixture lives in tests/conftest.py (the e2e tests use it too).
 """
 
 from __future__ import annotations
@@ -20,18 +20,6 @@ from tests.harness import sshd as sshh
 from zpanel_deployer.executor import Backoff, SshExecutor, SshPool, SshTarget
 
 TEST_LABEL = "zpanel.test"
-
-
-@pytest.fixture(scope="session")
-def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sshh.Sshd]:
-    """One sshd per session (per xdist worker): host, port, user, client key, host key line."""
-    if not sshh.available():
-        if os.environ.get("CI"):
-            pytest.fail("sshd tests need root and /usr/sbin/sshd: .ci/run installs openssh-server")
-        pytest.skip("needs root and /usr/sbin/sshd (apt-get install openssh-server)")
-    server = sshh.start(tmp_path_factory.mktemp("sshd"))
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -22,11 +22,11 @@ from zpanel_builder.buildkit import find_client
 from zpanel_builder.executor import DockerBuilder
 from zpanel_builder.worker import Builder
 from zpanel_deployer.worker import DeployWorker
-from zpanel_health.worker import HealthWorker
+from zpanel_health.worker import HealthWorker, ssh_reach
 from zpanel_notifier.channels import Channels
 from zpanel_notifier.delivery import RetryPolicy
 from zpanel_notifier.worker import Notifier
-from zpanel_proxy_sync.worker import ProxyWorker
+from zpanel_proxy_sync.worker import ProxyWorker, backends
 from zpanel_webhook_gateway.conductor import Conductor
 from zpanel_webhook_gateway.projection import Projection
 
@@ -53,7 +53,9 @@ class Platform:
 
 
 @contextlib.asynccontextmanager
-async def platform(nats_url: str, home: Path, proxy: Traefik | Caddy) -> AsyncIterator[Platform]:
+async def platform(
+    nats_url: str, home: Path, proxy: Traefik | Caddy, servers: tuple[str, ...] = ("local",)
+) -> AsyncIterator[Platform]:
     kind = "caddy" if isinstance(proxy, Caddy) else "traefik"
     settings = fast_settings(
         nats_url,
@@ -87,20 +89,19 @@ async def platform(nats_url: str, home: Path, proxy: Traefik | Caddy) -> AsyncIt
         "deployment.failed",
     ]
     per = [await bus.consume_per_server(stage="deployer", event_types=handled, handler=deployer.handle, concurrency=4)]
-    health = HealthWorker(bus)
+    health = HealthWorker(bus, ssh_reach(cipher))
     per.append(
         await bus.consume_per_server(stage="health", event_types=["deploy.done"], handler=health.handle, concurrency=4)
     )
-    from zpanel_proxy_sync.worker import local_backends
-
-    proxy_worker = ProxyWorker(bus, settings, local_backends(settings))
+    proxy_worker = ProxyWorker(bus, settings, backends(settings, cipher))
     per.append(
         await bus.consume_per_server(
             stage="proxy", event_types=["health.passed"], handler=proxy_worker.handle, concurrency=4
         )
     )
     for p in per:
-        await p.add("local")
+        for server in servers:
+            await p.add(server)
     async with Channels(timeout=2.0) as channels:
         notifier = Notifier(bus, settings, cipher, channels, RetryPolicy(attempts=2, first_delay=0.05, max_delay=0.1))
         await notifier.start()
@@ -120,9 +121,8 @@ def remove_app_containers(app_id: str) -> None:
 
 def app_named(prefix: str, repo: Path, **over: object) -> Application:
     name = f"{prefix}-{uuid.uuid4().hex[:6]}"
-    return Application(
-        id=f"app-{name}", name=name, repo=str(repo), server="local", domains=[f"{name}.localhost"], **over
-    )  # type: ignore[arg-type]
+    fields: dict[str, object] = {"server": "local", "domains": [f"{name}.localhost"], **over}
+    return Application(id=f"app-{name}", name=name, repo=str(repo), **fields)  # type: ignore[arg-type]
 
 
 __all__ = ["Platform", "Status", "app_named", "platform", "remove_app_containers"]

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 
@@ -19,13 +20,15 @@ from zpanel import logstream
 from zpanel.bus import Bus, Delivery
 from zpanel.events import DeployDone, DeploymentCancelled, Event, HealthFailed, HealthPassed
 from zpanel.models import ContainerRef, HealthSettings, Server
+from zpanel.secrets import Cipher
 from zpanel.settings import Settings
 from zpanel.state import State
+from zpanel_deployer.servers import Servers, target_for
 from zpanel_health.checks import build_probe
 from zpanel_health.checks.base import Connect, ProbeResult, open_tcp
 from zpanel_health.logs import log_tail
 from zpanel_health.probe import Failed, Passed, run_probe
-from zpanel_health.runner import Runner, local_runner
+from zpanel_health.runner import Completed, Runner, local_runner
 
 log = structlog.get_logger("zpanel.health")
 
@@ -43,6 +46,31 @@ ReachFor = Callable[[Server], Awaitable[Reach]]
 
 async def local_reach(server: Server) -> Reach:
     return Reach(local_runner, open_tcp)
+
+
+def ssh_reach(cipher: Cipher, servers: Servers | None = None) -> ReachFor:
+    """Probes of an SSH server leave from that server: docker commands through its executor,
+    TCP connections as direct-tcpip channels of the same pooled connection."""
+    pool = servers or Servers()
+
+    async def reach_for(server: Server) -> Reach:
+        if server.kind == "local":
+            return await local_reach(server)
+        key = cipher.open(server.private_key)
+        executor = pool.executor(server, key)
+        target = target_for(server, key)
+
+        async def runner(argv: Sequence[str], *, timeout: float) -> Completed:
+            result = await executor.run(list(argv), check=False, timeout=timeout)
+            return Completed(result.returncode if result.returncode is not None else -1, result.out, result.err)
+
+        async def connect(host: str, port: int) -> tuple[Any, Any]:
+            conn = await pool.pool.connection(target)
+            return await conn.open_connection(host, port)
+
+        return Reach(runner, connect)
+
+    return reach_for
 
 
 class HealthWorker:
@@ -101,7 +129,7 @@ class HealthWorker:
         return await run_probe(probe, settings, time.monotonic, observe=observe)
 
 
-async def setup(bus: Bus, settings: Settings, reach_for: ReachFor = local_reach) -> HealthWorker:
-    worker = HealthWorker(bus, reach_for)
+async def setup(bus: Bus, settings: Settings, reach_for: ReachFor | None = None) -> HealthWorker:
+    worker = HealthWorker(bus, reach_for or ssh_reach(Cipher.from_home(settings.home, settings.secret_key)))
     await bus.consume_per_server(stage="health", event_types=["deploy.done"], handler=worker.handle, concurrency=8)
     return worker

@@ -16,14 +16,17 @@ from zpanel.bus import Bus, Delivery
 from zpanel.errors import PermanentError, RetryableError
 from zpanel.events import DeploymentCancelled, Event, HealthPassed, ProxyFailed, ProxyUpdated
 from zpanel.models import Server
+from zpanel.secrets import Cipher
 from zpanel.settings import Settings
 from zpanel.state import State
+from zpanel_deployer.servers import Servers
 from zpanel_proxy_sync.backend import ProxyBackend
 from zpanel_proxy_sync.caddy_client import CaddyBackend, CaddyClient
 from zpanel_proxy_sync.errors import BadRoute, VerifyFailed
 from zpanel_proxy_sync.routes import AppRoute, TlsOptions
 from zpanel_proxy_sync.switch import switch
 from zpanel_proxy_sync.traefik_file import TraefikFileBackend
+from zpanel_proxy_sync.traefik_remote import RemoteTraefikBackend
 from zpanel_proxy_sync.verify import Fetch, httpx_fetch, verify
 
 log = structlog.get_logger("zpanel.proxy_sync")
@@ -31,18 +34,27 @@ log = structlog.get_logger("zpanel.proxy_sync")
 BackendFor = Callable[[Server], ProxyBackend]
 
 
-def local_backends(settings: Settings) -> BackendFor:
+def backends(settings: Settings, cipher: Cipher | None = None, servers: Servers | None = None) -> BackendFor:
+    """``local``: the stack's own Traefik directory or Caddy admin API. SSH servers: their Traefik
+    directory, written over the same pooled SSH connection the deployer uses."""
     traefik = TraefikFileBackend(settings.traefik_dir)
     caddy = CaddyBackend(CaddyClient(settings.caddy_admin_url))
+    pool = servers or Servers()
 
     def backend_for(server: Server) -> ProxyBackend:
-        if server.kind != "local":
+        if server.kind == "local":
+            return caddy if (server.proxy == "caddy" or settings.proxy_kind == "caddy") else traefik
+        if server.proxy != "traefik" or cipher is None:
             raise PermanentError(
-                f"routing on SSH server {server.name!r} is not available yet: deploy it without --domain, or to `local`"
+                f"server {server.name!r} uses {server.proxy}; SSH servers are routed with Traefik only"
             )
-        return caddy if (server.proxy == "caddy" or settings.proxy_kind == "caddy") else traefik
+        executor = pool.executor(server, cipher.open(server.private_key))
+        return RemoteTraefikBackend(executor, server.proxy_dir)
 
     return backend_for
+
+
+local_backends = backends
 
 
 class ProxyWorker:
@@ -53,9 +65,13 @@ class ProxyWorker:
         self.backend_for = backend_for
         self.verify_within = verify_within
 
-    def fetch_for(self, route: AppRoute) -> Fetch:
-        plain = httpx_fetch(f"http://127.0.0.1:{self.settings.proxy_http_port}")
-        secure = httpx_fetch(f"https://127.0.0.1:{self.settings.proxy_https_port}")
+    def fetch_for(self, route: AppRoute, server: Server) -> Fetch:
+        if server.kind == "local":
+            plain = httpx_fetch(f"http://127.0.0.1:{self.settings.proxy_http_port}")
+            secure = httpx_fetch(f"https://127.0.0.1:{self.settings.proxy_https_port}")
+        else:  # from outside, as a visitor reaches the server
+            plain = httpx_fetch(f"http://{server.host}:{server.proxy_http_port}")
+            secure = httpx_fetch(f"https://{server.host}:443")
         redirected = set(route.redirected())
 
         async def fetch(host: str) -> tuple[int, str | None]:
@@ -89,7 +105,7 @@ class ProxyWorker:
                 deployment_id=dep.id,
                 tls=TlsOptions(https_port=self.settings.proxy_https_port),
             )
-            fetch = self.fetch_for(route)
+            fetch = self.fetch_for(route, server)
             switched = await switch(
                 backend, route, lambda r: verify(fetch, r.domains, r.deployment_id, within=self.verify_within)
             )
@@ -119,6 +135,6 @@ class ProxyWorker:
 
 async def setup(bus: Bus, settings: Settings) -> ProxyWorker:
     settings.traefik_dir.mkdir(parents=True, exist_ok=True)
-    worker = ProxyWorker(bus, settings, local_backends(settings))
+    worker = ProxyWorker(bus, settings, backends(settings, Cipher.from_home(settings.home, settings.secret_key)))
     await bus.consume_per_server(stage="proxy", event_types=["health.passed"], handler=worker.handle, concurrency=8)
     return worker
