@@ -187,3 +187,19 @@ class Deployment(Record):
     finished_at: datetime | None = None
     deadline: datetime | None = None
     spec: Application | None = Field(None, description="the application as it was when requested")
+
+
+def preview_app(app: Application, number: int) -> Application:
+    """The application a pull request's preview runs as: its own id, containers and domains
+    (``pr-<n>.<domain>``), so it never touches the production version of ``app``."""
+    suffix = f"-pr-{number}"
+    return app.model_copy(
+        update={
+            "id": f"{app.id}{suffix}",
+            "name": f"{app.name[: 63 - len(suffix)]}{suffix}",
+            "domains": [f"pr-{number}.{d}" for d in app.domains],
+            "previews": False,
+            "schedule": None,
+            "replicas": 1,
+        }
+    )

@@ -21,7 +21,7 @@ from zpanel.state import State
 from zpanel_builder.buildkit import find_client
 from zpanel_builder.executor import DockerBuilder
 from zpanel_builder.worker import Builder
-from zpanel_deployer.worker import DeployWorker
+from zpanel_deployer.worker import HANDLED, DeployWorker
 from zpanel_health.worker import HealthWorker, ssh_reach
 from zpanel_notifier.channels import Channels
 from zpanel_notifier.delivery import RetryPolicy
@@ -80,15 +80,7 @@ async def platform(
         stage="builder", subjects=["deployment.requested.*"], stream="PIPELINE", handler=builder.handle, concurrency=2
     )
     deployer = DeployWorker(bus, settings, cipher)
-    handled = [
-        "build.done",
-        "health.failed",
-        "proxy.updated",
-        "proxy.failed",
-        "deployment.cancelled",
-        "deployment.failed",
-    ]
-    per = [await bus.consume_per_server(stage="deployer", event_types=handled, handler=deployer.handle, concurrency=4)]
+    per = [await bus.consume_per_server(stage="deployer", event_types=HANDLED, handler=deployer.handle, concurrency=4)]
     health = HealthWorker(bus, ssh_reach(cipher))
     per.append(
         await bus.consume_per_server(stage="health", event_types=["deploy.done"], handler=health.handle, concurrency=4)
@@ -96,7 +88,10 @@ async def platform(
     proxy_worker = ProxyWorker(bus, settings, backends(settings, cipher))
     per.append(
         await bus.consume_per_server(
-            stage="proxy", event_types=["health.passed"], handler=proxy_worker.handle, concurrency=4
+            stage="proxy",
+            event_types=["health.passed", "preview.torn_down"],
+            handler=proxy_worker.handle,
+            concurrency=4,
         )
     )
     for p in per:

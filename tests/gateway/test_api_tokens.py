@@ -47,3 +47,24 @@ async def test_admin_token_is_made_once(api: Api) -> None:
     assert await ensure_admin_token(api.bus, "zp_chosen") is None
     r = await api.request("POST", "/api/v1/tokens", json={"name": "bad/name"})
     assert (r.status_code, r.json()["error"]["code"]) == (422, "invalid")
+
+
+
+async def test_cookie_authenticated_cross_origin_post_is_refused(api) -> None:  # type: ignore[no-untyped-def]
+    """The dashboard's cookie must not let another origin (even a same-site one) change anything."""
+    import httpx
+
+    from zpanel_webhook_gateway.api.auth import COOKIE
+
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=api.app), base_url="http://gw", cookies={COOKIE: api.token}
+    ) as browser:
+        refused = await browser.post("/api/v1/tokens", json={"name": "x"}, headers={"Sec-Fetch-Site": "same-site"})
+        assert refused.status_code == 403
+        assert refused.json() == {
+            "error": {"code": "forbidden", "message": "cross-origin request refused: send the token as a Bearer header"}
+        }
+        listed = await browser.get("/api/v1/tokens", headers={"Sec-Fetch-Site": "same-site"})
+        assert listed.status_code == 200  # reading is harmless
+        made = await browser.post("/api/v1/tokens", json={"name": "x"}, headers={"Sec-Fetch-Site": "same-origin"})
+        assert made.status_code == 201

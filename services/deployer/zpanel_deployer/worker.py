@@ -34,24 +34,34 @@ from zpanel.events import (
     DeployStarted,
     Event,
     HealthFailed,
+    PreviewTornDown,
     ProxyFailed,
     ProxyUpdated,
     ServerUnreachable,
 )
-from zpanel.models import Deployment, Server
+from zpanel.models import Deployment, Server, preview_app
 from zpanel.secrets import Cipher
 from zpanel.settings import Settings
 from zpanel.state import State
 from zpanel_deployer.deploy import Deployer
 from zpanel_deployer.executor.local import LocalExecutor
 from zpanel_deployer.images import deliver_image
+from zpanel_deployer.labels import APP as APP_LABEL
 from zpanel_deployer.request import DEFAULT_ROOT, DeployRequest, Placement
 from zpanel_deployer.servers import Servers
 from zpanel_deployer.walker import PlanStepError, rollback, walk
 
 log = structlog.get_logger("zpanel.deployer")
 
-HANDLED = ("build.done", "health.failed", "proxy.updated", "proxy.failed", "deployment.cancelled", "deployment.failed")
+HANDLED = (
+    "build.done",
+    "health.failed",
+    "proxy.updated",
+    "proxy.failed",
+    "deployment.cancelled",
+    "deployment.failed",
+    "preview.torn_down",
+)
 
 
 @dataclass
@@ -96,6 +106,9 @@ class DeployWorker:
         return Context(dep, server, deployer, req, pump)
 
     async def handle(self, event: Event, delivery: Delivery) -> None:
+        if isinstance(event, PreviewTornDown):
+            await self.tear_down_preview(event)
+            return
         if not event.deployment_id:
             return
         dep = await self.state.deployments.get(event.deployment_id)
@@ -209,6 +222,18 @@ class DeployWorker:
                 ctx.pump.write(f"removed {', '.join(removed)}")
         finally:
             await ctx.pump.close()
+
+    async def tear_down_preview(self, event: PreviewTornDown) -> None:
+        app = await self.state.apps.find(event.app_id)
+        if app is None:
+            return
+        preview = preview_app(app, event.number)
+        server = await self.state.servers.get(event.server_id)
+        key = self.cipher.open(server.private_key) if server.kind == "ssh" else None
+        deployer = Deployer(self.servers.executor(server, key), self.placement(server))
+        found = await deployer.containers({APP_LABEL: preview.id})
+        await deployer.remove([c.name for c in found])
+        log.info("deployer.preview_torn_down", app_id=preview.id, removed=[c.name for c in found])
 
     async def _failed(self, ctx: Context, reason: str, tail: list[str]) -> None:
         ctx.pump.write(f"deploy failed: {reason}")

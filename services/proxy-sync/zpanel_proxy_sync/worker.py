@@ -14,8 +14,8 @@ import structlog
 from zpanel import logstream
 from zpanel.bus import Bus, Delivery
 from zpanel.errors import PermanentError, RetryableError
-from zpanel.events import DeploymentCancelled, Event, HealthPassed, ProxyFailed, ProxyUpdated
-from zpanel.models import Server
+from zpanel.events import DeploymentCancelled, Event, HealthPassed, PreviewTornDown, ProxyFailed, ProxyUpdated
+from zpanel.models import Server, preview_app
 from zpanel.secrets import Cipher
 from zpanel.settings import Settings
 from zpanel.state import State
@@ -80,6 +80,9 @@ class ProxyWorker:
         return fetch
 
     async def handle(self, event: Event, delivery: Delivery) -> None:
+        if isinstance(event, PreviewTornDown):
+            await self.tear_down_preview(event)
+            return
         if not isinstance(event, HealthPassed):
             return
         dep = await self.state.deployments.get(event.deployment_id)
@@ -127,6 +130,13 @@ class ProxyWorker:
             ProxyUpdated(**ids, domains=list(app.domains), upstreams=upstreams, switch_s=switched.elapsed)
         )
 
+    async def tear_down_preview(self, event: PreviewTornDown) -> None:
+        app = await self.state.apps.find(event.app_id)
+        if app is None or not app.domains:
+            return
+        server = await self.state.servers.get(event.server_id)
+        await self.backend_for(server).remove(preview_app(app, event.number).name)
+
     async def _failed(self, ids: dict[str, str], reason: str) -> None:
         log.warning("proxy.failed", reason=reason)
         await logstream.append(self.bus, ids["deployment_id"], "route", f"switch failed: {reason}")
@@ -136,5 +146,5 @@ class ProxyWorker:
 async def setup(bus: Bus, settings: Settings) -> ProxyWorker:
     settings.traefik_dir.mkdir(parents=True, exist_ok=True)
     worker = ProxyWorker(bus, settings, backends(settings, Cipher.from_home(settings.home, settings.secret_key)))
-    await bus.consume_per_server(stage="proxy", event_types=["health.passed"], handler=worker.handle, concurrency=8)
+    await bus.consume_per_server(stage="proxy", event_types=["health.passed", "preview.torn_down"], handler=worker.handle, concurrency=8)
     return worker

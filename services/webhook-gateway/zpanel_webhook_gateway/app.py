@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from fastapi.responses import JSONResponse
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from zpanel.bus import Bus
 from zpanel.secrets import Cipher

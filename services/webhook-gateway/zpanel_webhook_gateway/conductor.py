@@ -23,8 +23,9 @@ from zpanel.events import (
     DeploymentCancelRequested,
     DeploymentRequested,
     DeploymentSuperseded,
+    PreviewTornDown,
 )
-from zpanel.models import Application, Deployment, StageRecord, Status, Trigger, utcnow
+from zpanel.models import Application, Deployment, StageRecord, Status, Trigger, preview_app, utcnow
 from zpanel.state import State
 from zpanel_webhook_gateway.idempotency import deployment_id_for
 
@@ -54,6 +55,8 @@ class Conductor:
         preview: int | None = None,
         deployment_id: str | None = None,
     ) -> Deployment:
+        if preview is not None:
+            app = preview_app(app, preview)
         now = utcnow()
         dep = Deployment(
             id=deployment_id or new_deployment_id(),
@@ -160,6 +163,13 @@ class Conductor:
         await self.bus.publish(DeploymentCancelRequested(deployment_id=dep.id, app_id=dep.app_id, server_id=dep.server_id))
         await self.bus.nc.publish(subjects.cancel(dep.id), dep.id.encode())
         return dep
+
+    async def tear_down_preview(self, app: Application, number: int) -> None:
+        """A closed pull request: its preview's containers, route and queue go (deployer, proxy-sync)."""
+        await self.bus.publish(
+            PreviewTornDown(app_id=app.id, server_id=app.server, number=number),
+            msg_id=f"preview.torn_down:{app.id}:{number}",
+        )
 
     async def rollback(self, app: Application, to: str | None = None) -> Deployment:
         """Run a previous successful deployment's image again, without a rebuild."""

@@ -24,6 +24,10 @@ class Intake:
         self.state = conductor.state
 
     async def on_push(self, event: Event, delivery: Delivery) -> None:
+        if isinstance(event, PullRequestReceived) and event.action == "closed":
+            for app in match(event, await self.state.apps.all()):
+                await self.conductor.tear_down_preview(app, event.number)
+            return
         if isinstance(event, PushReceived | PullRequestReceived) and event.provider != "external":
             # the webhook route already requested deployments for the apps whose own secret
             # verified; re-matching here would deploy apps that share the repo but not the secret
@@ -46,9 +50,6 @@ class Intake:
     async def on_pull_request(self, event: PullRequestReceived, delivery: Delivery) -> None:
         key = delivery.headers.get(MSG_ID) or event.event_id
         for app in match(event, await self.state.apps.all()):
-            if event.action == "closed":
-                log.info("intake.preview_closed", app_id=app.id, number=event.number)
-                continue  # preview teardown is the deployer's (preview.torn_down); not wired yet
             await self.conductor.request(
                 app, "preview", commit=event.commit, preview=event.number, deployment_id=deployment_id_for(key, app.id)
             )

@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
 from zpanel.errors import PermanentError
 from zpanel.models import Application, utcnow
@@ -25,10 +25,10 @@ from zpanel_webhook_gateway.dashboard.components import (
     when,
 )
 from zpanel_webhook_gateway.dashboard.html import Safe, render, seg
-from zpanel_webhook_gateway.dashboard.layout import HEADERS, hidden_csrf, page_html, section
+from zpanel_webhook_gateway.dashboard.layout import hidden_csrf, page_html, partial_html, section
 from zpanel_webhook_gateway.dashboard.routing import PageRoute
-from zpanel_webhook_gateway.dashboard.settings_view import env_table, settings_list
 from zpanel_webhook_gateway.dashboard.session import MemberForm, MemberPage
+from zpanel_webhook_gateway.dashboard.settings_view import env_table, settings_list
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -48,11 +48,13 @@ def domain_links(domains: list[str], deps: Deps) -> Safe:
     suffix = "" if port == 80 else f":{port}"
     return render(
         "{links}",
-        links=[render('<a href="http://{d}{p}" rel="noopener" target="_blank">{d}</a> ', d=d, p=suffix) for d in domains],
+        links=[
+            render('<a href="http://{d}{p}" rel="noopener" target="_blank">{d}</a> ', d=d, p=suffix) for d in domains
+        ],
     )
 
 
-async def _summary(deps: Deps, app: Application) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+async def app_summary(deps: Deps, app: Application) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     current_id = await deps.state.current(app.id)
     current = await deps.state.deployments.find(current_id) if current_id else None
     last = await deps.state.app_deployments(app.id, limit=1)
@@ -65,26 +67,41 @@ async def _summary(deps: Deps, app: Application) -> tuple[dict[str, Any] | None,
 async def _apps_table(deps: Deps) -> Safe:
     apps = sorted(await deps.state.apps.all(), key=lambda a: a.name)
     if not apps:
-        return live("/partials/apps", False, render(
-            '<p class="empty">No applications yet. Register one with '
-            "<code>zpanel app create NAME --repo URL --server local</code>.</p>"
-        ))
-    summaries = await asyncio.gather(*(_summary(deps, a) for a in apps))
+        return live(
+            "/partials/apps",
+            False,
+            render(
+                '<p class="empty">No applications yet. Register one with '
+                "<code>zpanel app create NAME --repo URL --server local</code>.</p>"
+            ),
+        )
+    summaries = await asyncio.gather(*(app_summary(deps, a) for a in apps))
     rows = []
     for app, (current, last) in zip(apps, summaries, strict=True):
         last_cell = (
-            render("{link} <span class=\"muted\">{trigger}</span><br>{at}", link=deployment_link(last["id"]),
-                   trigger=last["trigger"], at=when(last["created_at"]))
-            if last else DASH
+            render(
+                '{link} <span class="muted">{trigger}</span><br>{at}',
+                link=deployment_link(last["id"]),
+                trigger=last["trigger"],
+                at=when(last["created_at"]),
+            )
+            if last
+            else DASH
         )
-        rows.append(render(
-            '<tr data-app="{name}"><td><a href="/apps/{name}" class="app-name">{name}</a><div class="muted small">{repo} · {branch}</div></td>'
-            "<td>{status}</td><td>{commit}</td><td>{domains}</td><td>{last}</td><td>{server}</td></tr>",
-            name=app.name, repo=app.repo, branch=app.branch,
-            status=status_badge(last["status"] if last else None),
-            commit=commit(current["commit"] if current else None),
-            domains=domain_links(app.domains, deps), last=last_cell, server=app.server,
-        ))
+        rows.append(
+            render(
+                '<tr data-app="{name}"><td><a href="/apps/{name}" class="app-name">{name}</a><div class="muted small">{repo} · {branch}</div></td>'
+                "<td>{status}</td><td>{commit}</td><td>{domains}</td><td>{last}</td><td>{server}</td></tr>",
+                name=app.name,
+                repo=app.repo,
+                branch=app.branch,
+                status=status_badge(last["status"] if last else None),
+                commit=commit(current["commit"] if current else None),
+                domains=domain_links(app.domains, deps),
+                last=last_cell,
+                server=app.server,
+            )
+        )
     table = render(
         '<table class="grid apps"><thead><tr><th>Application</th><th>Status</th><th>Serving commit</th>'
         "<th>Domain</th><th>Last deployment</th><th>Server</th></tr></thead><tbody>{rows}</tbody></table>",
@@ -100,7 +117,7 @@ async def apps_page(page: MemberPage) -> Response:
 
 @router.get("/partials/apps")
 async def apps_partial(page: MemberPage) -> Response:
-    return HTMLResponse(await _apps_table(page.deps), headers=HEADERS)
+    return partial_html(page, await _apps_table(page.deps))
 
 
 async def _app_live(deps: Deps, app: Application) -> Safe:
@@ -122,7 +139,7 @@ async def _app_live(deps: Deps, app: Application) -> Safe:
         last=render("{l} {w}", l=deployment_link(last["id"]), w=when(last["created_at"])) if last else DASH,
     )
     table = deployments_table(deployments, utcnow(), current_id=current_id)
-    inner = render('{summary}<h3>Deployments</h3>{table}', summary=summary, table=table)
+    inner = render("{summary}<h3>Deployments</h3>{table}", summary=summary, table=table)
     return live(f"/partials/apps/{seg(app.name)}", any_open(deployments), inner)
 
 
@@ -135,13 +152,14 @@ async def app_page(app: str, page: MemberPage) -> Response:
         '<input name="commit" placeholder="commit (default: head of {branch})" aria-label="commit to deploy" '
         'pattern="[0-9a-fA-F]{{4,64}}" spellcheck="false">'
         '<button type="submit" class="primary" id="deploy">Deploy</button></form>',
-        name=seg(record.name), csrf=hidden_csrf(page), branch=record.branch,
+        name=seg(record.name),
+        csrf=hidden_csrf(page),
+        branch=record.branch,
     )
     shown = views.application(record, deps)
     env = [views.env_var(v) for v in sorted(record.env, key=lambda v: v.key)]
     body = render(
-        '<div class="page-head"><h1>{name}</h1><div class="actions">{deploy}</div></div>'
-        "{overview}{settings}{env}",
+        '<div class="page-head"><h1>{name}</h1><div class="actions">{deploy}</div></div>{overview}{settings}{env}',
         name=record.name,
         deploy=deploy,
         overview=section("Overview", await _app_live(deps, record)),
@@ -154,7 +172,7 @@ async def app_page(app: str, page: MemberPage) -> Response:
 @router.get("/partials/apps/{app}")
 async def app_partial(app: str, page: MemberPage) -> Response:
     record = await load_app(page.deps, app)
-    return HTMLResponse(await _app_live(page.deps, record), headers=HEADERS)
+    return partial_html(page, await _app_live(page.deps, record))
 
 
 @router.post("/apps/{app}/deploy")

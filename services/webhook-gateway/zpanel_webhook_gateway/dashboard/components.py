@@ -3,6 +3,7 @@ durations, the deployments table."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -73,8 +74,9 @@ def trigger_text(dep: dict[str, Any]) -> Safe:
     return render("{t}", t=dep.get("trigger") or "—")
 
 
-def deployments_table(deployments: list[dict[str, Any]], now: datetime, *, current_id: str | None = None,
-                      show_app: bool = False) -> Safe:
+def deployments_table(
+    deployments: list[dict[str, Any]], now: datetime, *, current_id: str | None = None, show_app: bool = False
+) -> Safe:
     if not deployments:
         return render('<p class="empty">No deployments yet.</p>')
     head = ["Deployment", *(["Application"] if show_app else []), "Status", "Commit", "Trigger", "Started", "Duration"]
@@ -90,7 +92,9 @@ def deployments_table(deployments: list[dict[str, Any]], now: datetime, *, curre
             when(dep.get("created_at")),
             render("{d}", d=duration_text(deployment_seconds(dep, now))),
         ]
-        rows.append(render("<tr data-id=\"{id}\">{cells}</tr>", id=dep["id"], cells=[render("<td>{c}</td>", c=c) for c in cells]))
+        rows.append(
+            render('<tr data-id="{id}">{cells}</tr>', id=dep["id"], cells=[render("<td>{c}</td>", c=c) for c in cells])
+        )
     return render(
         '<table class="grid deployments"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>',
         head=[render("<th>{h}</th>", h=h) for h in head],
@@ -98,7 +102,7 @@ def deployments_table(deployments: list[dict[str, Any]], now: datetime, *, curre
     )
 
 
-def any_open(deployments: list[dict[str, Any] | None]) -> bool:
+def any_open(deployments: Sequence[dict[str, Any] | None]) -> bool:
     return any(d is not None and not is_terminal(d["status"]) for d in deployments)
 
 

@@ -26,6 +26,7 @@ SHELL = """<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} · Zpanel</title>
+<link rel="icon" href="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Crect width='16' height='16' rx='4' fill='%232f6fed'/%3E%3C/svg%3E">
 <link rel="stylesheet" href="{css}">
 <script src="{js}" defer></script>
 </head>
@@ -47,7 +48,9 @@ def hidden_csrf(page: Page) -> Safe:
     return render('<input type="hidden" name="{name}" value="{value}">', name=CSRF_FIELD, value=page.csrf)
 
 
-def button_form(page: Page, action: str, label: str, *, cls: str = "", confirm: str = "", extra: Safe = Safe("")) -> Safe:
+def button_form(
+    page: Page, action: str, label: str, *, cls: str = "", confirm: str = "", extra: Safe = Safe("")
+) -> Safe:
     """A POST form of one button (plus ``extra`` fields), carrying the CSRF token."""
     return render(
         '<form method="post" action="{action}" class="inline"{confirm}>{csrf}{extra}'
@@ -72,9 +75,7 @@ def page_html(page: Page, title: str, body: Safe, *, flash: str = "", status: in
         )
         for href, label in NAV
     ]
-    signout = (
-        button_form(page, "/signout", "Sign out", cls="link") if page.token is not None else Safe("")
-    )
+    signout = button_form(page, "/signout", "Sign out", cls="link") if page.token is not None else Safe("")
     doc = render(
         SHELL,
         title=title,
@@ -116,3 +117,10 @@ def section(title: str, body: Safe, *, actions: Safe = Safe(""), cls: str = "") 
 
 
 __all__ = ["button_form", "error_html", "esc", "hidden_csrf", "page_html", "section"]
+
+
+def partial_html(page: Page, fragment: Safe) -> HTMLResponse:
+    """A region a page script swaps in (see ``data-live`` in dashboard.js)."""
+    response = HTMLResponse(fragment, headers=HEADERS)
+    page.finish(response)
+    return response

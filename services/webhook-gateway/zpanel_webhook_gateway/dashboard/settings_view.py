@@ -41,21 +41,20 @@ def settings_list(app: dict[str, Any], domains: Safe) -> Safe:
         ("Post-deploy command", _text(app["post_deploy"])),
         ("Notifications", _text(app["notify"])),
     ]
-    hooks = [render("<div><span class=\"muted\">{p}</span> <code>{u}</code></div>", p=p, u=u)
-             for p, u in app["webhook_urls"].items()]
-    rows.append(("Webhook URLs", render("{h}", h=hooks)))
-    return render(
-        '<dl class="settings">{rows}</dl>',
-        rows=[render("<div><dt>{k}</dt><dd>{v}</dd></div>", k=k, v=v) for k, v in rows],
-    )
+    hooks = [render('<span class="muted">{p}</span><code>{u}</code>', p=p, u=u) for p, u in app["webhook_urls"].items()]
+    items = [render("<div><dt>{k}</dt><dd>{v}</dd></div>", k=k, v=v) for k, v in rows]
+    items.append(render('<div class="wide"><dt>Webhook URLs</dt><dd class="hook">{h}</dd></div>', h=hooks))
+    return render('<dl class="settings">{items}</dl>', items=items)
 
 
 def env_table(env: list[dict[str, Any]]) -> Safe:
     if not env:
-        return render('<p class="empty">No variables. Set one with <code>zpanel env set APP KEY=VALUE [--secret]</code>.</p>')
+        return render(
+            '<p class="empty">No variables. Set one with <code>zpanel env set APP KEY=VALUE [--secret]</code>.</p>'
+        )
     rows = [
         render(
-            '<tr><td><code>{key}</code></td><td><code class="{cls}">{value}</code></td><td>{flags}</td></tr>',
+            '<tr data-key="{key}"><td><code>{key}</code></td><td><code class="{cls}">{value}</code></td><td>{flags}</td></tr>',
             key=var["key"],
             value=var["value"],
             cls="masked" if var["secret"] else "",

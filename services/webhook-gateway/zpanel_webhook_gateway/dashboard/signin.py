@@ -22,7 +22,9 @@ from zpanel_webhook_gateway.dashboard.session import (
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
-BAD_TOKEN = "That token is not valid (revoked or mistyped). The admin token is in $ZPANEL_HOME/stack.json; `zpanel` prints it."
+NOT_VALID = (
+    "That token is not valid (revoked or mistyped). The admin token is in $ZPANEL_HOME/stack.json; `zpanel` prints it."
+)
 
 FORM = """<section class="card signin">
 <h1>Sign in to Zpanel</h1>
@@ -66,7 +68,7 @@ async def signin(request: Request, page: VisitorPage) -> Response:
     token = form.get("token", "").strip()
     next_path = safe_next(form.get("next"))
     if not token or await Tokens(page.deps.bus).verify(token) is None:
-        return _form(page, next_path, BAD_TOKEN, status=401)
+        return _form(page, next_path, NOT_VALID, status=401)
     response = RedirectResponse(next_path, status_code=303)
     set_cookie(request, response, COOKIE, token)
     set_cookie(request, response, CSRF_COOKIE, secrets.token_urlsafe(32))  # a new session, a new CSRF value

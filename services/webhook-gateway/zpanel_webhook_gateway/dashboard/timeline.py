@@ -43,7 +43,8 @@ def timeline(dep: dict[str, Any], now: datetime) -> Safe:
         status = stage["status"] if stage else ("not run" if is_terminal(dep["status"]) else "pending")
         seconds = stage_seconds(stage, now) if stage else None
         bar = Safe("")
-        start = parse_ts(stage.get("started_at")) if stage else None
+        # a stage that only ended (the finish of a failed deployment) shows as a mark where it ended
+        start = (parse_ts(stage.get("started_at")) or parse_ts(stage.get("finished_at"))) if stage else None
         if start is not None:
             x = min(max((start - t0).total_seconds() / span * 100, 0.0), 100.0)
             width = max((seconds or 0.0) / span * 100, MIN_WIDTH)
