@@ -153,11 +153,11 @@ async def require_token(
     token = presented(request.headers.get("authorization"), request.cookies.get(COOKIE))
     if token is None:
         raise ApiError(401, "unauthorized", MISSING, {"WWW-Authenticate": "Bearer"})
-    if not request.headers.get("authorization") and request.method not in SAFE_METHODS:
-        # the cookie rides along with any request the browser makes: a changing request that
-        # authenticates by cookie must come from our own pages (a site on another port is same-site)
-        if request.headers.get("sec-fetch-site", "same-origin") != "same-origin":
-            raise ApiError(403, "forbidden", "cross-origin request refused: send the token as a Bearer header")
+    # the cookie rides along with any request the browser makes: a changing request that
+    # authenticates by cookie must come from our own pages (a site on another port is same-site)
+    cross = request.headers.get("sec-fetch-site", "same-origin") != "same-origin"
+    if not request.headers.get("authorization") and request.method not in SAFE_METHODS and cross:
+        raise ApiError(403, "forbidden", "cross-origin request refused: send the token as a Bearer header")
     found = await Tokens(deps.bus).verify(token)
     if found is None:
         raise ApiError(401, "unauthorized", INVALID, {"WWW-Authenticate": "Bearer"})
