@@ -38,7 +38,8 @@ class Repo(Generic[T]):
     async def get_with_revision(self, key: str) -> tuple[T, int]:
         kv = await self._kv()
         try:
-            entry = await kv.get(key)
+            # a read is safe to repeat: ride out a stream leader election or a reconnect
+            entry = await self.bus._retrying(f"read {self.what} {key}", lambda: kv.get(key))
         except (nats.js.errors.KeyNotFoundError, nats.js.errors.KeyDeletedError) as exc:
             raise NotFound(f"no {self.what} {key!r}") from exc
         if entry.value is None:

@@ -165,3 +165,15 @@ async def test_sweeper_fails_a_deployment_past_its_deadline(stack: Stack) -> Non
     failed = await wait_status(stack.state, dep.id, Status.FAILED)
     assert failed.error == "timed out after 1800s while queued (ZPANEL_DEPLOYMENT_TIMEOUT_S)"
     assert await Sweeper(stack.bus, stack.state, clock=lambda: later).sweep() == []
+
+
+async def test_compaction_drops_the_markers_of_closed_deployments(stack: Stack) -> None:
+    app = shop()
+    dep = await stack.conductor.request(app, "push", commit="a" * 40)
+    await stack.state.mark_closed(dep.id)
+    before = await stack.bus.js.stream_info("KV_locks", subjects_filter="$KV.locks.open.>")
+    assert f"$KV.locks.open.{dep.id}" in (before.state.subjects or {})  # the delete marker
+    await Sweeper(stack.bus, stack.state).compact(older_than=-1)
+    after = await stack.bus.js.stream_info("KV_locks", subjects_filter="$KV.locks.open.>")
+    assert f"$KV.locks.open.{dep.id}" not in (after.state.subjects or {})
+    assert await stack.state.open_deployments() == []

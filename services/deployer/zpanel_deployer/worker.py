@@ -206,7 +206,9 @@ class DeployWorker:
         reached = plan.first_external() or 0
         report = await rollback(ctx.deployer, plan, ctx.req, reached + 1)
         ctx.pump.write(f"rolled back: removed {', '.join(report.removed) or 'nothing'}; the previous version keeps serving")
-        logs = tail or [line for lines in report.logs.values() for line in lines]
+        # the tail may be a failing container's output: it can print the app's secrets
+        logs = [ctx.req.redact(line) for line in tail] or [line for lines in report.logs.values() for line in lines]
+        reason = ctx.req.redact(reason)
         await self.bus.publish(
             DeploymentRolledBack(**ctx.ids, commit=ctx.dep.commit, image=ctx.req.image, reason=reason, log_tail=logs[-30:])
         )

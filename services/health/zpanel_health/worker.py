@@ -9,6 +9,7 @@ server: docker commands run over its SSH connection and TCP connections are SSH 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -18,9 +19,10 @@ import structlog
 
 from zpanel import logstream
 from zpanel.bus import Bus, Delivery
+from zpanel.errors import SecretError
 from zpanel.events import DeployDone, DeploymentCancelled, Event, HealthFailed, HealthPassed
-from zpanel.models import ContainerRef, HealthSettings, Server
-from zpanel.secrets import Cipher
+from zpanel.models import Application, ContainerRef, HealthSettings, Server
+from zpanel.secrets import Cipher, redactor
 from zpanel.settings import Settings
 from zpanel.state import State
 from zpanel_deployer.servers import Servers, target_for
@@ -74,10 +76,21 @@ def ssh_reach(cipher: Cipher, servers: Servers | None = None) -> ReachFor:
 
 
 class HealthWorker:
-    def __init__(self, bus: Bus, reach_for: ReachFor = local_reach) -> None:
+    def __init__(self, bus: Bus, reach_for: ReachFor = local_reach, cipher: Cipher | None = None) -> None:
         self.bus = bus
         self.state = State(bus)
         self.reach_for = reach_for
+        self.cipher = cipher
+
+    def redact(self, app: Application, lines: list[str]) -> list[str]:
+        """A failing container's output may print its own secret env values: mask them before the
+        lines travel on in events, logs and notifications."""
+        if self.cipher is not None:
+            for var in app.env:
+                if var.secret:
+                    with contextlib.suppress(SecretError):
+                        self.cipher.open(var.value)  # registers the value with the redactor
+        return [redactor(line) for line in lines]
 
     async def handle(self, event: Event, delivery: Delivery) -> None:
         if not isinstance(event, DeployDone):
@@ -102,8 +115,8 @@ class HealthWorker:
         failed = [(c, r) for c, r in zip(event.containers, results, strict=True) if isinstance(r, Failed)]
         if failed:
             container, result = failed[0]
-            tail = await log_tail(reach.runner, container.id)
-            reason = f"{container.name} failed its health check: {result.reason}"
+            tail = self.redact(app, await log_tail(reach.runner, container.id))
+            reason = self.redact(app, [f"{container.name} failed its health check: {result.reason}"])[0]
             await logstream.append(self.bus, dep.id, "health", reason)
             await self.bus.publish(HealthFailed(**ids, containers=event.containers, reason=reason, log_tail=tail))
             return
@@ -130,6 +143,7 @@ class HealthWorker:
 
 
 async def setup(bus: Bus, settings: Settings, reach_for: ReachFor | None = None) -> HealthWorker:
-    worker = HealthWorker(bus, reach_for or ssh_reach(Cipher.from_home(settings.home, settings.secret_key)))
+    cipher = Cipher.from_home(settings.home, settings.secret_key)
+    worker = HealthWorker(bus, reach_for or ssh_reach(cipher), cipher)
     await bus.consume_per_server(stage="health", event_types=["deploy.done"], handler=worker.handle, concurrency=8)
     return worker

@@ -55,14 +55,25 @@ class Sweeper:
                 failed.append(dep.id)
         return failed
 
+    async def compact(self, older_than: float = 300) -> None:
+        """Deleted keys leave a marker subject behind; the ``open.*`` and lock keys come and go
+        with every deployment, so drop markers older than a few minutes to keep listings short."""
+        for bucket in ("locks", "deployment_index"):
+            kv = await self.bus.kv(bucket)
+            await kv.purge_deletes(olderthan=int(older_than))
+
     async def _loop(self) -> None:
+        rounds = 0
         while True:
             try:
                 swept = await self.sweep()
                 if swept:
                     log.warning("sweeper.timed_out", deployments=swept)
+                if rounds % 40 == 0:
+                    await self.compact()
             except Exception as exc:
                 log.warning("sweeper.failed", error=str(exc))
+            rounds += 1
             await asyncio.sleep(self.every)
 
     async def start(self) -> None:

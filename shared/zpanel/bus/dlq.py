@@ -85,6 +85,8 @@ class AdvisoryMover:
             except (TimeoutError, nats.errors.TimeoutError):
                 continue
             except Exception:
+                if self.bus.nc.is_closed:
+                    return
                 await asyncio.sleep(0.25)
                 continue
             for msg in msgs:

@@ -1,0 +1,186 @@
+"""bench/pickup: stage pickup latency — an event's publish → its handler starting — under
+``--deployments`` concurrent deployments, on a real nats-server with the real consumers.
+
+    .venv/bin/python bench/pickup/run.py [--deployments 100] [--rounds 3] [--work-ms 0] [--json]
+
+The gateway's real Conductor (admission) and Projection (the deployment record) run here; each
+other stage runs in its own process (stage.py) with its service's real consumer and a trivial
+handler. See README.md. Exits 1 when the p99 over all stages misses the target (≤ 50 ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from bench.pipeline.rig import percentile  # noqa: E402
+from tests.harness import procs  # noqa: E402
+from tests.harness.nats import NatsServer  # noqa: E402
+from zpanel.bus import Bus, Delivery  # noqa: E402
+from zpanel.events import Event  # noqa: E402
+from zpanel.models import Application, Server  # noqa: E402
+from zpanel.settings import load  # noqa: E402
+from zpanel.state import State  # noqa: E402
+from zpanel_webhook_gateway.conductor import Conductor  # noqa: E402
+from zpanel_webhook_gateway.projection import Projection  # noqa: E402
+
+STAGES = ["builder", "deployer", "health", "proxy", "notifier"]
+TARGET_P99_S = 0.050
+
+
+class TimedProjection(Projection):
+    """The gateway's projection, noting when each handler starts."""
+
+    seen: list[tuple[str, float]]
+
+    async def handle(self, event: Event, delivery: Delivery) -> None:
+        self.seen.append((event.type, time.time() - event.timestamp.timestamp()))
+        await super().handle(event, delivery)
+
+
+def wait_ready(logs: dict[str, Path], started: dict[str, subprocess.Popen[bytes]], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    for stage, log in logs.items():
+        while "ready" not in (log.read_text() if log.exists() else ""):
+            if started[stage].poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"stage {stage} did not start:\n{log.read_text()[-2000:]}")
+            time.sleep(0.05)
+
+
+async def drive(nats_url: str, n: int, rounds: int, ready: Any) -> tuple[list[tuple[str, float]], float]:
+    bus = await Bus.connect(load(nats_url=nats_url), name="bench-gateway")
+    await bus.provision()
+    state = State(bus)
+    await state.servers.put("local", Server(name="local", kind="local"))  # type: ignore[arg-type]
+    await asyncio.to_thread(ready)
+    conductor = Conductor(bus, state)
+    projection = TimedProjection(bus, conductor)
+    projection.seen = []
+    await projection.start()
+    apps = [
+        Application(id=f"bench-{i}", name=f"bench-{i}", repo=f"https://git.example/bench-{i}.git", server="local")
+        for i in range(n)
+    ]
+    for app in apps:
+        await state.create_app(app)
+    began = time.monotonic()
+    for r in range(rounds):
+        deps = await asyncio.gather(*(conductor.request(a, "push", commit=f"{r:02d}" * 20) for a in apps))
+        pending = {d.id for d in deps}
+        deadline = time.monotonic() + 120
+        while pending:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{len(pending)} deployments of round {r} never finished")
+            found = await asyncio.gather(*(state.deployments.get(i) for i in pending))
+            pending = {d.id for d in found if not d.status.terminal}
+            await asyncio.sleep(0.05)
+    elapsed = time.monotonic() - began
+    await asyncio.sleep(0.5)  # the notifier's last pickups
+    await bus.close()
+    return projection.seen, elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--deployments", type=int, default=100, help="concurrent deployments per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--work-ms", type=float, default=0.0, help="pretend work per stage handler")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--results", type=Path, default=Path(__file__).parent / "results", help="where the JSON goes")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="zp-bench-pickup-") as t:
+        tmp = Path(t)
+        nats = NatsServer(store=tmp / "nats" / "js").start()
+        env = {"ZPANEL_NATS_URL": nats.url, "ZPANEL_HOME": str(tmp / "home"), "ZPANEL_LOG_LEVEL": "warning"}
+        started: dict[str, subprocess.Popen[bytes]] = {}
+        logs = {s: tmp / f"{s}.log" for s in STAGES}
+
+        def start_stages() -> None:  # once the streams and the server exist
+            for s in STAGES:
+                argv = [
+                    str(ROOT / "bench" / "pickup" / "stage.py"),
+                    s,
+                    str(tmp / f"{s}.json"),
+                    str(args.work_ms / 1000),
+                ]
+                started[s] = procs.spawn(argv, env, logs[s])
+            wait_ready(logs, started)
+
+        try:
+            seen, elapsed = asyncio.run(drive(nats.url, args.deployments, args.rounds, start_stages))
+        finally:
+            for p in started.values():
+                procs.terminate(p, timeout=20)
+            nats.stop()
+        by_stage: dict[str, list[tuple[str, float]]] = {"gateway projection": seen}
+        for s in STAGES:
+            out = tmp / f"{s}.json"
+            if not out.exists():
+                raise RuntimeError(f"stage {s} wrote no results:\n{logs[s].read_text()[-2000:]}")
+            by_stage[s] = [tuple(x) for x in json.loads(out.read_text())]  # type: ignore[misc]
+
+    rows = []
+    for stage, items in by_stage.items():
+        per_type: dict[str, list[float]] = defaultdict(list)
+        for kind, lat in items:
+            per_type[kind].append(lat)
+        for kind, lats in sorted(per_type.items()):
+            rows.append(
+                {
+                    "stage": stage,
+                    "event": kind,
+                    "n": len(lats),
+                    "p50_ms": round(1000 * percentile(lats, 0.5), 1),
+                    "p99_ms": round(1000 * percentile(lats, 0.99), 1),
+                    "max_ms": round(1000 * max(lats), 1),
+                }
+            )
+    stage_lats = [lat for s in STAGES for _, lat in by_stage[s]]
+    every = stage_lats + [lat for _, lat in seen]
+    result = {
+        "deployments": args.deployments,
+        "rounds": args.rounds,
+        "work_ms": args.work_ms,
+        "seconds": round(elapsed, 2),
+        "load_average": round(os.getloadavg()[0], 1),
+        "rows": rows,
+        "stages_p50_ms": round(1000 * percentile(stage_lats, 0.5), 1),
+        "stages_p99_ms": round(1000 * percentile(stage_lats, 0.99), 1),
+        "all_p99_ms": round(1000 * percentile(every, 0.99), 1),
+    }
+    out_dir = args.results
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / f"{time.strftime('%Y%m%dT%H%M%S')}.json").write_text(json.dumps(result, indent=2) + "\n")
+    met = result["stages_p99_ms"] <= TARGET_P99_S * 1000
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(
+            f"{args.rounds} rounds × {args.deployments} concurrent deployments, {args.work_ms:g} ms work per handler,"
+            f" {result['seconds']} s; machine load average {result['load_average']}"
+        )
+        print(f"  {'consumer':<20} {'event':<22} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+        for r in rows:
+            print(f"  {r['stage']:<20} {r['event']:<22} {r['n']:>5} {r['p50_ms']:>8} {r['p99_ms']:>8} {r['max_ms']:>8}")
+        print(
+            f"  stages (builder … notifier): p50 {result['stages_p50_ms']} ms, p99 {result['stages_p99_ms']} ms;"
+            f" with the projection: p99 {result['all_p99_ms']} ms"
+        )
+        print(f"  target: stage pickup p99 ≤ {TARGET_P99_S * 1000:g} ms {'met' if met else 'MISSED'}")
+    sys.exit(0 if met else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""One pipeline stage of bench/pickup, as its own process: the service's real consumer (same
+stage name, subjects, per-server durable consumers and concurrency as its ``worker.setup``) with
+a trivial handler that notes when it started and publishes what the real stage publishes on
+success, so the next stage picks it up.
+
+    .venv/bin/python bench/pickup/stage.py STAGE OUT.json   (ZPANEL_NATS_URL set; run.py does it)
+
+On SIGTERM it writes ``[[event type, publish → handler start in s], ...]`` to OUT.json.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from zpanel import subjects
+from zpanel.bus import Bus, Delivery
+from zpanel.events import (
+    BuildDone,
+    BuildStarted,
+    DeployDone,
+    DeploymentSucceeded,
+    DeployStarted,
+    Event,
+    HealthPassed,
+    ProxyUpdated,
+)
+from zpanel.models import ContainerRef
+from zpanel.settings import load
+from zpanel_deployer.worker import HANDLED as DEPLOYER_HANDLED
+from zpanel_notifier.messages import NOTIFIABLE
+
+WORK_S = 0.0  # seconds of pretend work per handler (argv[3]); 0: pure bus machinery
+
+
+def ids(event: Event) -> dict[str, Any]:
+    return {"deployment_id": event.deployment_id, "app_id": event.app_id, "server_id": event.server_id}
+
+
+def container(event: Event) -> list[ContainerRef]:
+    return [ContainerRef(id=f"c-{event.deployment_id}", name=f"bench-{event.deployment_id}", address="127.0.0.1:1")]
+
+
+async def next_events(stage: str, event: Event) -> list[Event]:
+    """What the real stage publishes when its work succeeds."""
+    if WORK_S:
+        await asyncio.sleep(WORK_S)
+    if stage == "builder":
+        return [BuildStarted(**ids(event)), BuildDone(**ids(event), image="bench:1")]
+    if stage == "deployer" and event.type == "build.done":
+        return [
+            DeployStarted(**ids(event), image="bench:1"),
+            DeployDone(**ids(event), image="bench:1", containers=container(event)),
+        ]
+    if stage == "deployer" and event.type == "proxy.updated":
+        return [DeploymentSucceeded(**ids(event), image="bench:1")]
+    if stage == "health":
+        return [HealthPassed(**ids(event), containers=container(event), probes=1)]
+    if stage == "proxy":
+        return [ProxyUpdated(**ids(event), domains=["bench.localhost"], upstreams=["127.0.0.1:1"])]
+    return []  # the notifier
+
+
+async def main(stage: str, out: Path) -> None:
+    bus = await Bus.connect(load(), name=f"bench-{stage}")
+    seen: list[tuple[str, float]] = []
+
+    async def handle(event: Event, delivery: Delivery) -> None:
+        seen.append((event.type, time.time() - event.timestamp.timestamp()))
+        for nxt in await next_events(stage, event):
+            await bus.publish(nxt)
+
+    # the same consumers as each service's worker.setup (see README.md)
+    if stage == "builder":
+        await bus.consume(
+            stage="builder",
+            subjects=[subjects.stage("deployment.requested", "*")],
+            stream="PIPELINE",
+            handler=handle,
+            concurrency=bus.settings.build_concurrency,
+        )
+    elif stage == "deployer":
+        per = await bus.consume_per_server(
+            stage="deployer", event_types=DEPLOYER_HANDLED, handler=handle, concurrency=4
+        )
+    elif stage == "health":
+        per = await bus.consume_per_server(stage="health", event_types=["deploy.done"], handler=handle, concurrency=8)
+    elif stage == "proxy":
+        per = await bus.consume_per_server(stage="proxy", event_types=["health.passed"], handler=handle, concurrency=8)
+    elif stage == "notifier":
+        await bus.consume(
+            stage="notifier",
+            subjects=[subjects.stage(t, "*") for t in NOTIFIABLE],
+            stream="PIPELINE",
+            handler=handle,
+            concurrency=8,
+        )
+    else:
+        raise SystemExit(f"unknown stage {stage!r}")
+    if stage in ("deployer", "health", "proxy"):
+        while "local" not in per.consumers:  # the per-server consumer follows the servers bucket
+            await asyncio.sleep(0.02)
+    print("ready", flush=True)
+    done = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, done.set)
+    await done.wait()
+    out.write_text(json.dumps(seen))
+    await bus.close()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 3:
+        WORK_S = float(sys.argv[3])
+    asyncio.run(main(sys.argv[1], Path(sys.argv[2])))
