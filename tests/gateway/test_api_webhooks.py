@@ -178,7 +178,8 @@ async def test_pull_request_of_an_app_with_previews_queues_a_preview(api: Api) -
     assert r.status_code == 202, r.text
     (dep_id,) = r.json()["deployment_ids"]
     dep = await api.state.deployments.get(dep_id)
-    assert (dep.trigger, dep.preview, dep.app_id) == ("preview", 2, created["id"])
+    # a preview runs as its own app (own containers and pr-2.<domain>), never replacing production
+    assert (dep.trigger, dep.preview, dep.app_id) == ("preview", 2, f"{created['id']}-pr-2")
     assert dep_id == deployment_id_for(await _event_id(api), str(created["id"]))
     assert await count(api.bus, "PUSH", "pull_request.received") == 1
 
