@@ -21,7 +21,7 @@ from zpanel import logstream, subjects
 from zpanel.bus import Bus, Delivery
 from zpanel.errors import PermanentError, RetryableError
 from zpanel.events import BuildDone, BuildFailed, BuildStarted, DeploymentCancelled, DeploymentRequested, Event
-from zpanel.models import Application, Deployment
+from zpanel.models import Application, Deployment, Status
 from zpanel.secrets import Cipher
 from zpanel.settings import Settings
 from zpanel.state import State
@@ -55,8 +55,8 @@ class Builder:
         if not isinstance(event, DeploymentRequested):
             return
         dep = await self.state.deployments.get(event.deployment_id)
-        if dep.status.terminal:
-            return  # superseded or cancelled while it waited
+        if dep.status not in (Status.QUEUED, Status.BUILDING):
+            return  # superseded or cancelled while it waited, or built by an earlier copy of this message
         ids = {"deployment_id": dep.id, "app_id": dep.app_id, "server_id": dep.server_id}
         if dep.cancel_requested:
             await self.bus.publish(DeploymentCancelled(**ids, commit=dep.commit, reason="cancelled before the build"))
@@ -215,5 +215,8 @@ async def setup(bus: Bus, settings: Settings) -> Builder:
         stream="PIPELINE",
         handler=builder.handle,
         concurrency=settings.build_concurrency,
+        # a copy redelivered while the first still builds (its ack wait lapsed) waits for it, then
+        # finds the image built: two copies at once would delete each other's build directory
+        serialize_by=lambda e: e.deployment_id,
     )
     return builder

@@ -15,6 +15,7 @@ a redelivered message after a crash ends with exactly one set of containers.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 
@@ -53,6 +54,7 @@ from zpanel_deployer.walker import PlanStepError, rollback, walk
 
 log = structlog.get_logger("zpanel.deployer")
 
+RECORD_WAIT_S = 30.0
 HANDLED = (
     "build.done",
     "health.failed",
@@ -117,6 +119,10 @@ class DeployWorker:
             return
         if dep.status.terminal:
             return
+        if isinstance(event, HealthFailed | ProxyUpdated | ProxyFailed) and not _shows_deploy_done(dep):
+            dep = await self.recorded(dep.id)
+            if dep.status.terminal:
+                return
         image = getattr(event, "image", None) or dep.image
         if not image:
             raise PermanentError(f"deployment {dep.id} has no image to deploy")
@@ -130,6 +136,20 @@ class DeployWorker:
                 await self.roll_back(ctx, event.reason, list(event.log_tail))
         finally:
             await ctx.pump.close()
+
+    async def recorded(self, dep_id: str, within: float = RECORD_WAIT_S) -> Deployment:
+        """The record once it shows deploy.done (the image, the new containers, the ones they
+        replace). The gateway's projection writes it and may trail the pipeline for seconds (its
+        consumer electing a leader after a NATS node died); acting on the record before then
+        would retire nothing or dead-letter the deployment for want of an image."""
+        deadline = time.monotonic() + within
+        while True:
+            dep = await self.state.deployments.get(dep_id)
+            if _shows_deploy_done(dep) or dep.status.terminal:
+                return dep
+            if time.monotonic() > deadline:
+                raise RetryableError(f"the record of deployment {dep_id} does not show its containers yet; retrying")
+            await asyncio.sleep(0.1)
 
     async def start_new(self, ctx: Context, delivery: Delivery) -> None:
         if ctx.dep.cancel_requested:
@@ -247,6 +267,10 @@ class DeployWorker:
         port = self.settings.proxy_http_port
         suffix = "" if port == 80 or ctx.server.kind != "local" else f":{port}"
         return f"http://{ctx.req.app.domains[0]}{suffix}"
+
+
+def _shows_deploy_done(dep: Deployment) -> bool:
+    return bool(dep.containers or dep.previous_containers)
 
 
 async def setup(bus: Bus, settings: Settings) -> DeployWorker:

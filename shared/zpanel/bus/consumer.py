@@ -136,27 +136,25 @@ class Consumer:
     async def _loop(self) -> None:
         while not self._stopping.is_set():
             await self._sem.acquire()
-            free = 1
-            while free < self.concurrency and not self._sem.locked():
-                await self._sem.acquire()
-                free += 1
             try:
-                msgs = await self._sub.fetch(batch=free, timeout=1.0)
+                # One message per pull request, one request per free slot. A request for more
+                # outlives the fetch that made it: the server later delivers into this
+                # subscription's queue messages no slot is free for, nobody heartbeats them, their
+                # ack wait runs out and they are delivered again — two copies of one job running.
+                msgs = await self._sub.fetch(batch=1, timeout=1.0)
             except (TimeoutError, nats.errors.TimeoutError):
                 msgs = []
             except asyncio.CancelledError:
-                for _ in range(free):
-                    self._sem.release()
+                self._sem.release()
                 raise
             except Exception as exc:  # reconnecting, leader change: wait and fetch again
                 msgs = []
                 if self._stopping.is_set() or self.bus.nc.is_closed:
-                    for _ in range(free):
-                        self._sem.release()
+                    self._sem.release()
                     return
                 log.info("consumer.fetch_failed", consumer=self.name, error=type(exc).__name__)
                 await asyncio.sleep(0.25)
-            for _ in range(free - len(msgs)):
+            if not msgs:
                 self._sem.release()
             for msg in msgs:
                 task = asyncio.create_task(self._run(msg))

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
+from zpanel.bus.errors import is_transient
 from zpanel.errors import BusError, Conflict, NotFound, PermanentError, SecretError, SettingsError, ZpanelError
 
 log = structlog.get_logger("zpanel.api")
@@ -107,5 +108,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _bug(_: Request, exc: Exception) -> JSONResponse:
+        if is_transient(exc):  # a NATS node restarting or electing a leader: not a bug, and it passes
+            log.warning("api.nats_unavailable", error_type=type(exc).__name__)
+            message = "NATS did not answer in time (a node restarting or electing a leader?): try again in a moment"
+            return answer(503, "nats_unavailable", message, {"Retry-After": "1"})
         log.error("api.unexpected", error_type=type(exc).__name__, exc_info=exc)
         return answer(500, "internal", "the gateway failed unexpectedly; its log says why (search for api.unexpected)")
