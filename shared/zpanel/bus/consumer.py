@@ -7,8 +7,9 @@
     worker dies mid-message        → redelivered after ack_wait; past max_deliver the server's
                                      MAX_DELIVERIES advisory is turned into a dead letter (dlq.py)
 
-A consumer never holds more unacked messages than it has free slots (``max_ack_pending`` =
-concurrency), so several processes of one service share a consumer's work evenly.
+A consumer pulls one message per free slot, so several processes of one service share a
+consumer's work evenly; ``max_ack_pending`` (4 x concurrency per process) only bounds what the
+server hands out across all of them.
 """
 
 from __future__ import annotations
