@@ -41,10 +41,17 @@ CMD ["sh", "-c", "exec httpd -f -p $PORT -h /app"]
 
 
 def git(cwd: Path, *args: str) -> str:
-    env = {"GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@x", "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@x",
-           "HOME": str(cwd), "PATH": "/usr/bin:/bin"}
-    return subprocess.run(["git", "-c", "init.defaultBranch=main", *args], cwd=cwd, env=env, check=True,
-                          capture_output=True, text=True).stdout.strip()
+    env = {
+        "GIT_AUTHOR_NAME": "b",
+        "GIT_AUTHOR_EMAIL": "b@x",
+        "GIT_COMMITTER_NAME": "b",
+        "GIT_COMMITTER_EMAIL": "b@x",
+        "HOME": str(cwd),
+        "PATH": "/usr/bin:/bin",
+    }
+    return subprocess.run(
+        ["git", "-c", "init.defaultBranch=main", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 def commit(repo: Path, files: dict[str, str], message: str) -> str:
@@ -60,8 +67,12 @@ async def timed_build(cache: SourceCache, builder: DockerBuilder, repo: Path, sh
     started = time.monotonic()
     out = await cache.checkout(str(repo), sha, work)
     spec = BuildSpec(
-        image=image_ref(name, out.commit), context=out.path, dockerfile=out.path / "Dockerfile",
-        dockerfile_text=(out.path / "Dockerfile").read_text(), app_id="bench", commit=out.commit,
+        image=image_ref(name, out.commit),
+        context=out.path,
+        dockerfile=out.path / "Dockerfile",
+        dockerfile_text=(out.path / "Dockerfile").read_text(),
+        app_id="bench",
+        commit=out.commit,
         deployment_id=uuid.uuid4().hex,
     )
     await builder.build(spec, on_line=(lambda line: print("   ", line)) if VERBOSE else None)
@@ -79,11 +90,15 @@ async def main(packages: int) -> int:
         repo = t / "repo"
         repo.mkdir()
         git(repo, "init", "-q")
-        first = commit(repo, {
-            "Dockerfile": DOCKERFILE.format(base=base),
-            "deps.lock": "\n".join(f"pkg{i}-{salt}" for i in range(packages)) + "\n",
-            "src/app.txt": "v1\n",
-        }, "app")
+        first = commit(
+            repo,
+            {
+                "Dockerfile": DOCKERFILE.format(base=base),
+                "deps.lock": "\n".join(f"pkg{i}-{salt}" for i in range(packages)) + "\n",
+                "src/app.txt": "v1\n",
+            },
+            "app",
+        )
         cache = SourceCache(t / "cache")
         try:
             cold = await timed_build(cache, builder, repo, first, t / "w1", name)
@@ -94,8 +109,14 @@ async def main(packages: int) -> int:
                 if sha:
                     await builder.remove_image(image_ref(name, sha))
     ratio = rebuild / cold
-    result = {"packages": packages, "cold_s": round(cold, 2), "rebuild_s": round(rebuild, 2), "ratio": round(ratio, 3),
-              "target_ratio": 0.25, "docker": client.describe()}
+    result = {
+        "packages": packages,
+        "cold_s": round(cold, 2),
+        "rebuild_s": round(rebuild, 2),
+        "ratio": round(ratio, 3),
+        "target_ratio": 0.25,
+        "docker": client.describe(),
+    }
     print(f"docker client: {client.describe()}")
     print(f"cold build (checkout + build, {packages} packages): {cold:.2f} s")
     print(f"rebuild after a source-only change:               {rebuild:.2f} s")

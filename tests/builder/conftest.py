@@ -27,7 +27,8 @@ def image_name(docker_client: DockerClient) -> Iterator[str]:
     ).stdout.split()
     for tag in subprocess.run(
         [docker_client.path, "image", "ls", "--format", "{{.Repository}}:{{.Tag}}", name],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     ).stdout.split():
         subprocess.run([docker_client.path, "image", "rm", "--force", tag], capture_output=True)
     for image_id in set(ids):

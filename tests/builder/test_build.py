@@ -33,19 +33,40 @@ def test_image_ref_is_app_and_commit12() -> None:
 
 def test_build_argv_exact_sorted_and_secrets_as_files() -> None:
     argv = build_argv(
-        "/usr/bin/docker", SPEC, dockerfile=Path("/t/Dockerfile"),
-        secret_files={"TOKEN": Path("/t/secret-TOKEN")}, iidfile=Path("/t/iid"), key="k1",
+        "/usr/bin/docker",
+        SPEC,
+        dockerfile=Path("/t/Dockerfile"),
+        secret_files={"TOKEN": Path("/t/secret-TOKEN")},
+        iidfile=Path("/t/iid"),
+        key="k1",
     )
     assert argv == [
-        "/usr/bin/docker", "build", "--progress=plain", "--file", "/t/Dockerfile", "--tag", "shop:0123456789ab",
-        "--label", "zpanel.app=app1",
-        "--label", "zpanel.build-key=k1",
-        "--label", f"zpanel.commit={SHA}",
-        "--label", "zpanel.deployment=dep1",
-        "--target", "prod",
-        "--build-arg", "A=1", "--build-arg", "B=2",
-        "--secret", "id=TOKEN,src=/t/secret-TOKEN",
-        "--iidfile", "/t/iid", "/w/d1",
+        "/usr/bin/docker",
+        "build",
+        "--progress=plain",
+        "--file",
+        "/t/Dockerfile",
+        "--tag",
+        "shop:0123456789ab",
+        "--label",
+        "zpanel.app=app1",
+        "--label",
+        "zpanel.build-key=k1",
+        "--label",
+        f"zpanel.commit={SHA}",
+        "--label",
+        "zpanel.deployment=dep1",
+        "--target",
+        "prod",
+        "--build-arg",
+        "A=1",
+        "--build-arg",
+        "B=2",
+        "--secret",
+        "id=TOKEN,src=/t/secret-TOKEN",
+        "--iidfile",
+        "/t/iid",
+        "/w/d1",
     ]
 
 
@@ -73,5 +94,8 @@ def test_spec_refuses_bad_names() -> None:
 
 def test_build_env_turns_buildkit_on() -> None:
     assert build_env({"PATH": "/bin"}) == {
-        "PATH": "/bin", "DOCKER_BUILDKIT": "1", "BUILDKIT_PROGRESS": "plain", "DOCKER_CLI_HINTS": "false",
+        "PATH": "/bin",
+        "DOCKER_BUILDKIT": "1",
+        "BUILDKIT_PROGRESS": "plain",
+        "DOCKER_CLI_HINTS": "false",
     }

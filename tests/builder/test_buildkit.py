@@ -10,8 +10,15 @@ from zpanel_builder.errors import BuildkitUnavailable
 
 def test_buildkit_capability_by_version_and_buildx() -> None:
     assert parse_version("20.10.24+dfsg1") == (20, 10)
-    assert [buildkit_capable(v, False) for v in ("18.06.1", "18.09.0", "20.10.24+dfsg1", "22.06", "23.0.0", "28.2.2")] == [
-        False, True, True, True, False, False,
+    assert [
+        buildkit_capable(v, False) for v in ("18.06.1", "18.09.0", "20.10.24+dfsg1", "22.06", "23.0.0", "28.2.2")
+    ] == [
+        False,
+        True,
+        True,
+        True,
+        False,
+        False,
     ]
     assert buildkit_capable("28.2.2", True) is True
     assert buildkit_capable("garbage", False) is False
@@ -37,5 +44,7 @@ async def test_skips_a_client_without_buildx_and_says_why(tmp_path: Path, docker
 
 
 async def test_no_capable_client_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(BuildkitUnavailable, match=r"no docker client here can build with BuildKit .*install Debian's docker.io"):
+    with pytest.raises(
+        BuildkitUnavailable, match=r"no docker client here can build with BuildKit .*install Debian's docker.io"
+    ):
         await find_client([fake_client(tmp_path, "28.2.2")])

@@ -33,9 +33,13 @@ def test_token_reaches_git_through_askpass_and_the_environment_only(tmp_path: Pa
         assert set(env) == {"GIT_ASKPASS", "ZPANEL_GIT_TOKEN", "ZPANEL_GIT_USERNAME"}
         askpass = env["GIT_ASKPASS"]
         assert "ghp_supersecret" not in Path(askpass).read_text()
-        ask = [subprocess.run([askpass, prompt], env=env, capture_output=True, text=True).stdout for prompt in (
-            "Username for 'https://h': ", "Password for 'https://x-access-token@h': ",
-        )]
+        ask = [
+            subprocess.run([askpass, prompt], env=env, capture_output=True, text=True).stdout
+            for prompt in (
+                "Username for 'https://h': ",
+                "Password for 'https://x-access-token@h': ",
+            )
+        ]
         assert ask == ["x-access-token\n", "ghp_supersecret\n"]
     assert not Path(askpass).exists()
 

@@ -122,8 +122,12 @@ def test_no_syntax_line_in_any_generated_dockerfile() -> None:
 
 
 def test_nothing_to_start_is_a_clear_error() -> None:
-    plan = PythonPlan(install_files=("requirements.txt",), install="pip install -r requirements.txt", framework=None, start=None)
-    with pytest.raises(DetectError, match=re.escape("found nothing to start: add a start script, main.py, or a Procfile")):
+    plan = PythonPlan(
+        install_files=("requirements.txt",), install="pip install -r requirements.txt", framework=None, start=None
+    )
+    with pytest.raises(
+        DetectError, match=re.escape("found nothing to start: add a start script, main.py, or a Procfile")
+    ):
         render(plan, IMAGES)
 
 
@@ -141,6 +145,9 @@ def test_run_step_exact() -> None:
 def test_base_images_from_env_default_to_official_slim_images() -> None:
     images = BaseImages.from_env({"ZPANEL_BASE_IMAGE_PYTHON": "mirror.local/python:3.12", "ZPANEL_BASE_IMAGE_GO": ""})
     assert images == BaseImages(
-        python="mirror.local/python:3.12", node="node:22-slim", go="golang:1.23-bookworm",
-        static="busybox:1.37", runtime="debian:bookworm-slim",
+        python="mirror.local/python:3.12",
+        node="node:22-slim",
+        go="golang:1.23-bookworm",
+        static="busybox:1.37",
+        runtime="debian:bookworm-slim",
     )

@@ -37,18 +37,27 @@ async def checkout_app(tmp_path: Path, files: dict[str, str]) -> tuple[Path, str
 def spec_for(image_name: str, root: Path, commit: str, **kw: object) -> BuildSpec:
     text = (root / "Dockerfile").read_text()
     return BuildSpec(
-        image=image_ref(image_name, commit), context=root, dockerfile=root / "Dockerfile", dockerfile_text=text,
-        app_id="app-1", commit=commit, deployment_id=kw.pop("deployment_id", "dep-1"), **kw,  # type: ignore[arg-type]
+        image=image_ref(image_name, commit),
+        context=root,
+        dockerfile=root / "Dockerfile",
+        dockerfile_text=text,
+        app_id="app-1",
+        commit=commit,
+        deployment_id=kw.pop("deployment_id", "dep-1"),
+        **kw,  # type: ignore[arg-type]
     )
 
 
 async def test_dockerfile_app_builds_tagged_and_labelled_by_commit(
     tmp_path: Path, busybox_image: str, docker_client: DockerClient, image_name: str
 ) -> None:
-    root, commit = await checkout_app(tmp_path, {
-        "Dockerfile": f"FROM {busybox_image}\nARG GREETING\nCOPY index.html /www/index.html\nRUN echo \"$GREETING\" > /greeting\n",
-        "index.html": "hello from git\n",
-    })
+    root, commit = await checkout_app(
+        tmp_path,
+        {
+            "Dockerfile": f'FROM {busybox_image}\nARG GREETING\nCOPY index.html /www/index.html\nRUN echo "$GREETING" > /greeting\n',
+            "index.html": "hello from git\n",
+        },
+    )
     lines: list[str] = []
     result = await DockerBuilder(docker_client).build(
         spec_for(image_name, root, commit, args={"GREETING": "hi"}), on_line=lines.append
@@ -58,10 +67,15 @@ async def test_dockerfile_app_builds_tagged_and_labelled_by_commit(
     assert inspect["Id"] == result.image_id
     labels = inspect["Config"]["Labels"]
     assert {k: v for k, v in labels.items() if k != "zpanel.build-key"} == {
-        "zpanel.app": "app-1", "zpanel.commit": commit, "zpanel.deployment": "dep-1",
+        "zpanel.app": "app-1",
+        "zpanel.commit": commit,
+        "zpanel.deployment": "dep-1",
     }
     assert labels["zpanel.build-key"] == result.build_key
-    assert docker(docker_client, "run", "--rm", result.image, "cat", "/www/index.html", "/greeting") == "hello from git\nhi\n"
+    assert (
+        docker(docker_client, "run", "--rm", result.image, "cat", "/www/index.html", "/greeting")
+        == "hello from git\nhi\n"
+    )
     assert lines[0] == f"$ docker build --tag {result.image} ({docker_client.describe()})"
     assert any("[3/3] RUN echo" in line for line in lines)
 
@@ -82,9 +96,12 @@ async def test_same_build_key_is_reused_without_building(
 async def test_broken_dockerfile_fails_with_the_failing_line(
     tmp_path: Path, busybox_image: str, docker_client: DockerClient, image_name: str
 ) -> None:
-    root, commit = await checkout_app(tmp_path, {
-        "Dockerfile": f"FROM {busybox_image}\nRUN echo ok-{uuid.uuid4().hex[:6]}\nRUN echo failing && exit 3\n",
-    })
+    root, commit = await checkout_app(
+        tmp_path,
+        {
+            "Dockerfile": f"FROM {busybox_image}\nRUN echo ok-{uuid.uuid4().hex[:6]}\nRUN echo failing && exit 3\n",
+        },
+    )
     with pytest.raises(BuildFailed) as info:
         await DockerBuilder(docker_client).build(spec_for(image_name, root, commit))
     assert info.value.failing_line == "[3/3] RUN echo failing && exit 3"
@@ -107,19 +124,23 @@ async def test_secret_build_variable_never_reaches_history_or_log(
     tmp_path: Path, busybox_image: str, docker_client: DockerClient, image_name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     secret = f"s3cr3t-{uuid.uuid4().hex}"
-    root, commit = await checkout_app(tmp_path, {
-        "Dockerfile": (
-            f"FROM {busybox_image}\n"
-            f"RUN --mount=type=secret,id=API_TOKEN echo {uuid.uuid4().hex} && test -s /run/secrets/API_TOKEN "
-            "&& echo \"token is $(cat /run/secrets/API_TOKEN)\" && wc -c < /run/secrets/API_TOKEN > /token-length\n"
-        ),
-    })
+    root, commit = await checkout_app(
+        tmp_path,
+        {
+            "Dockerfile": (
+                f"FROM {busybox_image}\n"
+                f"RUN --mount=type=secret,id=API_TOKEN echo {uuid.uuid4().hex} && test -s /run/secrets/API_TOKEN "
+                '&& echo "token is $(cat /run/secrets/API_TOKEN)" && wc -c < /run/secrets/API_TOKEN > /token-length\n'
+            ),
+        },
+    )
     private_tmp = tmp_path / "tmp"
     private_tmp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(private_tmp))
     lines: list[str] = []
     result = await DockerBuilder(docker_client).build(
-        spec_for(image_name, root, commit, secret_names=("API_TOKEN",)), secrets={"API_TOKEN": secret},
+        spec_for(image_name, root, commit, secret_names=("API_TOKEN",)),
+        secrets={"API_TOKEN": secret},
         on_line=lines.append,
     )
     assert any(line.endswith("token is ***") for line in lines)  # the step printed it; the log masked it
@@ -135,7 +156,9 @@ async def test_lines_stream_while_the_build_runs_and_a_timeout_kills_it(
     tmp_path: Path, busybox_image: str, docker_client: DockerClient, image_name: str
 ) -> None:
     marker = f"started-{uuid.uuid4().hex[:8]}"
-    root, commit = await checkout_app(tmp_path, {"Dockerfile": f"FROM {busybox_image}\nRUN echo {marker} && sleep 60\n"})
+    root, commit = await checkout_app(
+        tmp_path, {"Dockerfile": f"FROM {busybox_image}\nRUN echo {marker} && sleep 60\n"}
+    )
     seen_while_running: list[bool] = []
     task: asyncio.Task[object] | None = None
 
@@ -143,7 +166,9 @@ async def test_lines_stream_while_the_build_runs_and_a_timeout_kills_it(
         if line.endswith(marker):
             seen_while_running.append(task is not None and not task.done())
 
-    task = asyncio.ensure_future(DockerBuilder(docker_client).build(spec_for(image_name, root, commit), on_line=on_line, timeout=4))
+    task = asyncio.ensure_future(
+        DockerBuilder(docker_client).build(spec_for(image_name, root, commit), on_line=on_line, timeout=4)
+    )
     with pytest.raises(BuildTimeout, match="the build ran longer than 4s and was stopped"):
         await task
     assert seen_while_running == [True]
@@ -178,8 +203,12 @@ async def test_generated_static_site_builds_and_serves_its_files(
     recipe = plan_build(tree("static-dist"), BuildSettings(), BaseImages.all(busybox_image))
     commit = "f" * 40
     spec = BuildSpec(
-        image=image_ref(image_name, commit), context=recipe.context, dockerfile_text=recipe.dockerfile_text,
-        app_id="app-1", commit=commit, deployment_id="dep-1",
+        image=image_ref(image_name, commit),
+        context=recipe.context,
+        dockerfile_text=recipe.dockerfile_text,
+        app_id="app-1",
+        commit=commit,
+        deployment_id="dep-1",
     )
     result = await DockerBuilder(docker_client).build(spec)
     assert docker(docker_client, "run", "--rm", result.image, "cat", "/www/index.html") == "<h1>dist</h1>\n"

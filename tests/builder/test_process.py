@@ -8,7 +8,8 @@ async def test_merged_output_is_redacted_line_by_line() -> None:
     lines: list[str] = []
     result = await run(
         ["sh", "-c", "echo out-hunter2; echo err-line >&2; printf 'no newline'"],
-        on_line=lines.append, redact=Redactor(["hunter2", "ab"]),
+        on_line=lines.append,
+        redact=Redactor(["hunter2", "ab"]),
     )
     assert result.returncode == 0
     assert sorted(lines) == ["err-line", "no newline", "out-***"]

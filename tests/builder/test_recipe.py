@@ -31,7 +31,11 @@ def test_auto_prefers_the_repository_dockerfile(tmp_path: Path) -> None:
     (tmp_path / "Procfile").write_text("web: ./serve\n")
     recipe = plan_build(tmp_path, BuildSettings(target="prod"), IMAGES)
     assert (recipe.kind, recipe.dockerfile, recipe.dockerfile_text, recipe.target, recipe.start_command) == (
-        "dockerfile", (tmp_path / "Dockerfile").resolve(), "FROM x\n", "prod", "./serve",
+        "dockerfile",
+        (tmp_path / "Dockerfile").resolve(),
+        "FROM x\n",
+        "prod",
+        "./serve",
     )
 
 
@@ -49,7 +53,9 @@ def test_paths_outside_the_repository_are_refused(tmp_path: Path) -> None:
     (tmp_path / "repo").mkdir()
     (tmp_path / "secret").write_text("FROM x\n")
     os.symlink(tmp_path / "secret", tmp_path / "repo" / "Dockerfile")
-    with pytest.raises(InvalidSource, match=re.escape("the Dockerfile path 'Dockerfile' points outside the repository")):
+    with pytest.raises(
+        InvalidSource, match=re.escape("the Dockerfile path 'Dockerfile' points outside the repository")
+    ):
         plan_build(tmp_path / "repo", BuildSettings(), IMAGES)
     with pytest.raises(InvalidSource, match=re.escape("the build context path '../' points outside the repository")):
         plan_build(tmp_path / "repo", BuildSettings(context="../"), IMAGES)

@@ -54,7 +54,20 @@ def test_valid_branches(name: str) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["--upload-pack=evil", ";rm -rf /", "-b", "a..b", "a/.hidden", "x.lock", "dir/", "a b", "a@{1}", "a~1", "$(id)", ""],
+    [
+        "--upload-pack=evil",
+        ";rm -rf /",
+        "-b",
+        "a..b",
+        "a/.hidden",
+        "x.lock",
+        "dir/",
+        "a b",
+        "a@{1}",
+        "a~1",
+        "$(id)",
+        "",
+    ],
 )
 def test_bad_branches_fail_clearly(name: str) -> None:
     with pytest.raises(InvalidSource, match=r"branch .* is not valid"):
@@ -76,22 +89,72 @@ def test_mirror_dir_is_one_per_url_and_readable() -> None:
 def test_argv_builders_exact() -> None:
     m = Path("/cache/m.git")
     assert source.clone_mirror_argv("https://h.example/a/b.git", Path("/cache/t")) == [
-        *SAFE, "clone", "--mirror", "--", "https://h.example/a/b.git", "/cache/t",
+        *SAFE,
+        "clone",
+        "--mirror",
+        "--",
+        "https://h.example/a/b.git",
+        "/cache/t",
     ]
-    assert source.fetch_argv(m) == [*SAFE, "--git-dir", "/cache/m.git", "fetch", "--prune", "--no-write-fetch-head", "origin"]
-    assert source.fetch_commit_argv(m, SHA) == [*SAFE, "--git-dir", "/cache/m.git", "fetch", "--no-write-fetch-head", "origin", SHA]
+    assert source.fetch_argv(m) == [
+        *SAFE,
+        "--git-dir",
+        "/cache/m.git",
+        "fetch",
+        "--prune",
+        "--no-write-fetch-head",
+        "origin",
+    ]
+    assert source.fetch_commit_argv(m, SHA) == [
+        *SAFE,
+        "--git-dir",
+        "/cache/m.git",
+        "fetch",
+        "--no-write-fetch-head",
+        "origin",
+        SHA,
+    ]
     assert source.resolve_commit_argv(m, "abcdef1") == [
-        *SAFE, "--git-dir", "/cache/m.git", "rev-parse", "--verify", "--quiet", "--end-of-options", "abcdef1^{commit}",
+        *SAFE,
+        "--git-dir",
+        "/cache/m.git",
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        "--end-of-options",
+        "abcdef1^{commit}",
     ]
     assert source.resolve_branch_argv(m, "main") == [
-        *SAFE, "--git-dir", "/cache/m.git", "rev-parse", "--verify", "--quiet", "--end-of-options",
+        *SAFE,
+        "--git-dir",
+        "/cache/m.git",
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        "--end-of-options",
         "refs/heads/main^{commit}",
     ]
     assert source.worktree_add_argv(m, Path("/w/d1"), SHA) == [
-        *SAFE, "--git-dir", "/cache/m.git", "worktree", "add", "--detach", "--", "/w/d1", SHA,
+        *SAFE,
+        "--git-dir",
+        "/cache/m.git",
+        "worktree",
+        "add",
+        "--detach",
+        "--",
+        "/w/d1",
+        SHA,
     ]
     assert source.submodules_argv(Path("/w/d1")) == [
-        *SAFE, "-C", "/w/d1", "submodule", "update", "--init", "--recursive", "--jobs", "4",
+        *SAFE,
+        "-C",
+        "/w/d1",
+        "submodule",
+        "update",
+        "--init",
+        "--recursive",
+        "--jobs",
+        "4",
     ]
 
 

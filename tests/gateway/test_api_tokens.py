@@ -49,7 +49,6 @@ async def test_admin_token_is_made_once(api: Api) -> None:
     assert (r.status_code, r.json()["error"]["code"]) == (422, "invalid")
 
 
-
 async def test_cookie_authenticated_cross_origin_post_is_refused(api) -> None:  # type: ignore[no-untyped-def]
     """The dashboard's cookie must not let another origin (even a same-site one) change anything."""
     import httpx

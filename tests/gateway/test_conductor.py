@@ -55,7 +55,9 @@ async def stack(own_nats: NatsServer) -> AsyncIterator[Stack]:
         assert isinstance(event, DeploymentRequested)
         await requested.put(event)
 
-    await bus.js.subscribe("deployment.requested.*", cb=on_requested, ordered_consumer=True, deliver_policy=DeliverPolicy.NEW)
+    await bus.js.subscribe(
+        "deployment.requested.*", cb=on_requested, ordered_consumer=True, deliver_policy=DeliverPolicy.NEW
+    )
     yield Stack(bus, state, conductor, requested)
     await bus.close()
 

@@ -103,9 +103,7 @@ class SourceCache:
         await self._git(call, source.fetch_argv(mirror), "fetch")
 
     @staticmethod
-    def _call(
-        url: str, cred_env: dict[str, str], creds: GitCredentials | None, on_line: LineCallback | None
-    ) -> _Call:
+    def _call(url: str, cred_env: dict[str, str], creds: GitCredentials | None, on_line: LineCallback | None) -> _Call:
         redact = Redactor(creds.secrets() if creds else ())
         return _Call(url, source.git_env(os.environ, url, cred_env), redact, on_line)
 

@@ -44,13 +44,20 @@ def ssh_command(key_file: Path, known_hosts_file: Path, *, pinned: bool) -> str:
     """The GIT_SSH_COMMAND: only this key, no agent, no user config, strict host keys when pinned."""
     args = [
         "ssh",
-        "-F", "/dev/null",
-        "-i", str(key_file),
-        "-o", "IdentitiesOnly=yes",
-        "-o", "IdentityAgent=none",
-        "-o", "BatchMode=yes",
-        "-o", f"UserKnownHostsFile={known_hosts_file}",
-        "-o", f"StrictHostKeyChecking={'yes' if pinned else 'accept-new'}",
+        "-F",
+        "/dev/null",
+        "-i",
+        str(key_file),
+        "-o",
+        "IdentitiesOnly=yes",
+        "-o",
+        "IdentityAgent=none",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        f"UserKnownHostsFile={known_hosts_file}",
+        "-o",
+        f"StrictHostKeyChecking={'yes' if pinned else 'accept-new'}",
     ]
     return shlex.join(args)
 

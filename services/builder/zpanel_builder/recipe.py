@@ -73,4 +73,3 @@ def plan_build(
         dockerfile_text=text,
         description=f"detected a {plan.language} app; start command ({how}): {plan.start}",
     )
-

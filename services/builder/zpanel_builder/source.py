@@ -131,14 +131,24 @@ def fetch_commit_argv(mirror: Path, commit: str) -> list[str]:
 
 def resolve_commit_argv(mirror: Path, commit: str) -> list[str]:
     return git(
-        "--git-dir", str(mirror), "rev-parse", "--verify", "--quiet", "--end-of-options",
+        "--git-dir",
+        str(mirror),
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        "--end-of-options",
         f"{validate_commit(commit)}^{{commit}}",
     )
 
 
 def resolve_branch_argv(mirror: Path, branch: str) -> list[str]:
     return git(
-        "--git-dir", str(mirror), "rev-parse", "--verify", "--quiet", "--end-of-options",
+        "--git-dir",
+        str(mirror),
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        "--end-of-options",
         f"refs/heads/{validate_branch(branch)}^{{commit}}",
     )
 

@@ -153,7 +153,9 @@ class DeployWorker:
 
     async def start_new(self, ctx: Context, delivery: Delivery) -> None:
         if ctx.dep.cancel_requested:
-            await self.bus.publish(DeploymentCancelled(**ctx.ids, commit=ctx.dep.commit, reason="cancelled before the deploy"))
+            await self.bus.publish(
+                DeploymentCancelled(**ctx.ids, commit=ctx.dep.commit, reason="cancelled before the deploy")
+            )
             return
         await self.bus.publish(DeployStarted(**ctx.ids, image=ctx.req.image))
         async with self.servers.limit(ctx.server):
@@ -225,12 +227,16 @@ class DeployWorker:
         plan = await ctx.deployer.plan(ctx.req, previous=ctx.dep.previous_containers)
         reached = plan.first_external() or 0
         report = await rollback(ctx.deployer, plan, ctx.req, reached + 1)
-        ctx.pump.write(f"rolled back: removed {', '.join(report.removed) or 'nothing'}; the previous version keeps serving")
+        ctx.pump.write(
+            f"rolled back: removed {', '.join(report.removed) or 'nothing'}; the previous version keeps serving"
+        )
         # the tail may be a failing container's output: it can print the app's secrets
         logs = [ctx.req.redact(line) for line in tail] or [line for lines in report.logs.values() for line in lines]
         reason = ctx.req.redact(reason)
         await self.bus.publish(
-            DeploymentRolledBack(**ctx.ids, commit=ctx.dep.commit, image=ctx.req.image, reason=reason, log_tail=logs[-30:])
+            DeploymentRolledBack(
+                **ctx.ids, commit=ctx.dep.commit, image=ctx.req.image, reason=reason, log_tail=logs[-30:]
+            )
         )
 
     async def clean_up(self, dep: Deployment) -> None:

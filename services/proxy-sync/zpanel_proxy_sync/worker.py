@@ -146,5 +146,7 @@ class ProxyWorker:
 async def setup(bus: Bus, settings: Settings) -> ProxyWorker:
     settings.traefik_dir.mkdir(parents=True, exist_ok=True)
     worker = ProxyWorker(bus, settings, backends(settings, Cipher.from_home(settings.home, settings.secret_key)))
-    await bus.consume_per_server(stage="proxy", event_types=["health.passed", "preview.torn_down"], handler=worker.handle, concurrency=8)
+    await bus.consume_per_server(
+        stage="proxy", event_types=["health.passed", "preview.torn_down"], handler=worker.handle, concurrency=8
+    )
     return worker

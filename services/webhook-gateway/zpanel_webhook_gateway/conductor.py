@@ -160,7 +160,9 @@ class Conductor:
             return d
 
         dep = await self.state.deployments.update(dep.id, flag)
-        await self.bus.publish(DeploymentCancelRequested(deployment_id=dep.id, app_id=dep.app_id, server_id=dep.server_id))
+        await self.bus.publish(
+            DeploymentCancelRequested(deployment_id=dep.id, app_id=dep.app_id, server_id=dep.server_id)
+        )
         await self.bus.nc.publish(subjects.cancel(dep.id), dep.id.encode())
         return dep
 

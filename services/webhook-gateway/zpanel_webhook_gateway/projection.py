@@ -162,7 +162,9 @@ class Projection:
             await self.conductor.finish(dep)
 
     async def start(self) -> None:
-        await self.bus.consume(stage="projection", subjects=[">"], stream="PIPELINE", handler=self.handle, concurrency=16)
+        await self.bus.consume(
+            stage="projection", subjects=[">"], stream="PIPELINE", handler=self.handle, concurrency=16
+        )
 
 
 def _duration(dep: Deployment) -> float | None:
