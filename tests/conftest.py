@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _pytest.nodeid import NodeId
 
 from tests.harness import images
 from tests.harness import nats as natsh
@@ -59,3 +60,20 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sshh.Sshd]:
     server = sshh.start(tmp_path_factory.mktemp("sshd"))
     yield server
     server.stop()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``--dist loadgroup`` sends every test of one ``xdist_group`` to one worker by a ``@group``
+    suffix on its node id. pytest-xdist 3.8 writes that suffix to ``item._nodeid``, which pytest 9
+    no longer reads (the id lives in ``item._id``), so every group was spread over all workers:
+    stacks of this folder ran side by side. Put the suffix where pytest 9 reads it."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        names = sorted(
+            {str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")}
+        )
+        nodeid = item.nodeid
+        if names and nodeid.rfind("@") <= nodeid.rfind("]"):
+            item._id = NodeId.parse(f"{nodeid}@{'_'.join(names)}")  # type: ignore[attr-defined]

@@ -189,6 +189,14 @@ class Deployment(Record):
     spec: Application | None = Field(None, description="the application as it was when requested")
 
 
+def preview_parent(app_id: str) -> tuple[str, int] | None:
+    """The application id and pull-request number a preview's id was made from, or None."""
+    base, sep, number = app_id.rpartition("-pr-")
+    if not sep or not base or not number.isdigit():
+        return None
+    return base, int(number)
+
+
 def preview_app(app: Application, number: int) -> Application:
     """The application a pull request's preview runs as: its own id, containers and domains
     (``pr-<n>.<domain>``), so it never touches the production version of ``app``."""

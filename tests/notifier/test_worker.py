@@ -80,3 +80,42 @@ async def test_failed_deployment_notifies_once_with_secrets_masked(
     assert letters[0].reason.startswith("notification to ")
     assert receiver.secret not in letters[0].reason and receiver.secret not in letters[0].data
     await bus.close()
+
+
+async def test_preview_deployment_uses_its_applications_targets(
+    own_nats: NatsServer, make_receiver: Any, tmp_path: Path
+) -> None:
+    receiver = make_receiver()
+    settings = fast_settings(own_nats.url, home=tmp_path)
+    bus = await Bus.connect(settings, name="notifier-preview-test")
+    await bus.provision()
+    cipher = Cipher.from_home(tmp_path)
+    app = Application(
+        id="app2",
+        name="shop",
+        repo="https://git.example.com/acme/shop.git",
+        server="local",
+        notify=[cipher.seal(f"{receiver.url}?zpanel_secret={receiver.secret}")],
+    )
+    await State(bus).create_app(app)
+    async with Channels(timeout=2.0) as channels:
+        notifier = Notifier(bus, settings, cipher, channels, RetryPolicy(attempts=2, first_delay=0.05))
+        await notifier.start()
+        # a preview's deployments carry the preview's own id, which is not stored
+        await bus.publish(
+            DeploymentFailed(
+                deployment_id="dep-pr",
+                app_id="app2-pr-7",
+                server_id="local",
+                commit="b" * 40,
+                reason="health check failed",
+            )
+        )
+        for _ in range(200):
+            if receiver.verified:
+                break
+            await asyncio.sleep(0.05)
+    await bus.close()
+    assert len(receiver.verified) == 1
+    assert receiver.verified[0]["app"] == "shop-pr-7"
+    assert receiver.verified[0]["deployment_id"] == "dep-pr"

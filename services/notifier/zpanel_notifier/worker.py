@@ -20,6 +20,7 @@ from zpanel.bus import Bus, Delivery
 from zpanel.bus.codec import msg_id_for
 from zpanel.errors import RetryableError
 from zpanel.events import DeadLetter, Event
+from zpanel.models import preview_app, preview_parent
 from zpanel.secrets import Cipher, redactor
 from zpanel.settings import Settings
 from zpanel.state import State
@@ -72,13 +73,17 @@ class Notifier:
         targets = list(self.global_targets)
         if event.app_id:
             app = await self.state.apps.find(event.app_id)
+            parent = preview_parent(event.app_id) if app is None else None
+            if parent is not None:  # a preview is not stored: its application's targets apply
+                found = await self.state.apps.find(parent[0])
+                app = preview_app(found, parent[1]) if found is not None else None
             if app is not None:
                 app_name = app.name
                 for var in app.env:  # the app's secrets are masked in what is sent
                     if var.secret:
                         self.cipher.open(var.value)
                 specs = [self.cipher.open(s) for s in app.notify]
-                own, errors = load_targets(specs, app_id=app.id)
+                own, errors = load_targets(specs, app_id=event.app_id)
                 for error in errors:
                     log.warning("notifier.bad_target", error=error)
                 targets = own + targets
@@ -127,7 +132,6 @@ class Notifier:
             stream="PIPELINE",
             handler=self.handle,
             concurrency=8,
-            ack_wait=max(self.settings.ack_wait_s, 60.0),
         )
 
 
