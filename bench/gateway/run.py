@@ -3,9 +3,10 @@ nats-server, each verified and durably queued (202), beside a bare FastAPI endpo
 the same run with the same client.
 
     .venv/bin/python bench/gateway/run.py [--seconds 10] [--warmup 2] [--connections 32]
-                                          [--apps 200] [--profile] [--json]
+                                          [--apps 200] [--bare-loop uvloop|asyncio] [--profile] [--json]
 
-See README.md for the method. Exits 1 when a target is missed (≥ 2,000/s, ≥ 0.5× bare).
+See README.md for the method. Exits 1 when a target is missed (≥ 2,000/s, ≥ 0.5× bare) or the
+deployments bucket does not end with one record per 202 once admission has drained.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ def load(port: int, app_secrets: list[str], args: argparse.Namespace, tmp: Path)
                 "seconds": args.seconds,
                 "warmup": args.warmup,
                 "connections": args.connections,
+                "bare_loop": args.bare_loop,
             }
         )
     )
@@ -103,21 +105,42 @@ def summary(raw: dict[str, Any]) -> dict[str, Any]:
     return raw | {"per_s": round(ok / raw["seconds"], 1), "p50_ms": pick(0.50), "p99_ms": pick(0.99)}
 
 
-def queued_records(nats_url: str) -> int:
-    """Deployment records in the ``deployments`` bucket: every 202 must have made one."""
+def wait_admitted(nats_url: str, expected: int, gateway_pid: int, stall_s: float = 60.0) -> dict[str, Any]:
+    """Wait until the ``deployments`` bucket holds ``expected`` records (one per 202: the intake
+    admits them after the answers) or stops growing for ``stall_s``. Returns the count when the
+    load ended, the final count, the seconds the drain took and the gateway's CPU during it."""
     import asyncio
 
     import nats
 
-    async def count() -> int:
+    async def count(nc: Any) -> int:
+        # the API's own answer: it counts the keys (nats-py's StreamState drops num_subjects);
+        # deployment records are never deleted here
+        msg = await nc.request("$JS.API.STREAM.INFO.KV_deployments", b"", timeout=10)
+        return int(json.loads(msg.data)["state"].get("num_subjects", 0))
+
+    async def drain() -> dict[str, Any]:
         nc = await nats.connect(nats_url)
         try:
-            info = await nc.jetstream().stream_info("KV_deployments", subjects_filter="$KV.deployments.>")
-            return len(info.state.subjects or {})
+            start, cpu0 = time.monotonic(), cpu_seconds(gateway_pid)
+            at_end = last = await count(nc)
+            progress = start
+            while last < expected and time.monotonic() - progress < stall_s:
+                await asyncio.sleep(0.5)
+                now = await count(nc)
+                if now != last:
+                    last, progress = now, time.monotonic()
+            seconds = (progress if last else time.monotonic()) - start
+            return {
+                "records_when_load_ended": at_end,
+                "records": last,
+                "drain_s": round(seconds, 1),
+                "drain_cpu_s": round(cpu_seconds(gateway_pid) - cpu0, 2),
+            }
         finally:
             await nc.close()
 
-    return asyncio.run(count())
+    return asyncio.run(drain())
 
 
 def profile_gateway(pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes] | None:
@@ -173,6 +196,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32, help="concurrent keep-alive connections")
     parser.add_argument("--apps", type=int, default=200, help="applications the webhooks are spread over")
     parser.add_argument("--profile", action="store_true", help="py-spy the gateway during its run")
+    parser.add_argument(
+        "--bare-loop",
+        choices=("uvloop", "asyncio"),
+        default="uvloop",
+        help="the bare endpoint's event loop (the gateway's is uvloop)",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--results", type=Path, default=Path(__file__).parent / "results", help="where the JSON goes")
     args = parser.parse_args()
@@ -190,40 +219,55 @@ def main() -> None:
             "ZPANEL_LOG_LEVEL": "warning",
         }
         gateway = procs.spawn(["-m", "zpanel_webhook_gateway"], env, tmp / "gateway.log")
-        bare = procs.spawn([str(HERE / "bare.py"), str(bare_port)], {}, tmp / "bare.log")
+        bare = procs.spawn([str(HERE / "bare.py"), str(bare_port), args.bare_loop], {}, tmp / "bare.log")
         try:
             wait_healthy(f"http://127.0.0.1:{gw_port}", gateway, tmp / "gateway.log")
             wait_healthy(f"http://127.0.0.1:{bare_port}", bare, tmp / "bare.log")
             app_secrets = register(f"http://127.0.0.1:{gw_port}", args.apps)
+            bare_cpu0 = cpu_seconds(bare.pid)
             bare_raw = load(bare_port, app_secrets, args, tmp)
+            bare_cpu = cpu_seconds(bare.pid) - bare_cpu0
             procs.terminate(bare)  # not competing for the CPU during the gateway's run
             spy = profile_gateway(gateway.pid, args.warmup + args.seconds, tmp / "gw.txt") if args.profile else None
             cpu0 = cpu_seconds(gateway.pid), cpu_seconds(nats.proc.pid)  # type: ignore[union-attr]
+            load_start = time.monotonic()
             gw_raw = load(gw_port, app_secrets, args, tmp)
+            load_s = time.monotonic() - load_start
             cpu1 = cpu_seconds(gateway.pid), cpu_seconds(nats.proc.pid)  # type: ignore[union-attr]
+            admission = wait_admitted(nats.url, gw_raw["accepted_total"], gateway.pid)
             if spy is not None:
                 _, err = spy.communicate(timeout=60)
                 if spy.returncode:
                     print(f"py-spy failed: {err.decode()[-500:]}", file=sys.stderr)
-            records = queued_records(nats.url)
         finally:
             procs.terminate(bare)
             procs.terminate(gateway)
             nats.stop()
         profile = top_frames(tmp / "gw.txt") if (tmp / "gw.txt").exists() else []
+        if profile:
+            args.results.mkdir(parents=True, exist_ok=True)
+            shutil.copy(tmp / "gw.txt", args.results / "profile-gateway.txt")  # collapsed stacks, for a closer look
 
     bare_s, gw_s = summary(bare_raw), summary(gw_raw)
     accepted = max(1, gw_s["accepted_total"])
     gw_s["cpu_ms_per_webhook"] = round(1000 * (cpu1[0] - cpu0[0]) / accepted, 2)
     gw_s["nats_cpu_ms_per_webhook"] = round(1000 * (cpu1[1] - cpu0[1]) / accepted, 2)
+    bare_s["cpu_ms_per_request"] = round(1000 * bare_cpu / max(1, bare_s["accepted_total"]), 2)
     ratio = gw_s["per_s"] / bare_s["per_s"] if bare_s["per_s"] else 0.0
+    records = admission["records"]
+    drained = admission["records"] - admission["records_when_load_ended"]
+    admission["per_s_during_load"] = round(admission["records_when_load_ended"] / load_s, 1)
+    admission["per_s_after_load"] = round(drained / admission["drain_s"], 1) if admission["drain_s"] else None
+    admission["cpu_ms_per_record_after_load"] = round(1000 * admission["drain_cpu_s"] / drained, 2) if drained else None
     result = {
         "connections": args.connections,
+        "bare_loop": args.bare_loop,
         "apps": args.apps,
         "seconds": args.seconds,
         "bare": bare_s,
         "gateway": gw_s,
         "deployment_records": records,
+        "admission": admission,
         "ratio": round(ratio, 3),
         "targets": {"per_s": TARGET_RATE, "ratio": TARGET_RATIO},
         "profile_top": [{"frame": f, "self_pct": round(s, 1), "total_pct": round(tt, 1)} for f, s, tt in profile],
@@ -231,22 +275,33 @@ def main() -> None:
     out = args.results
     out.mkdir(parents=True, exist_ok=True)
     (out / f"http-{time.strftime('%Y%m%dT%H%M%S')}.json").write_text(json.dumps(result, indent=2) + "\n")
-    met = gw_s["per_s"] >= TARGET_RATE and ratio >= TARGET_RATIO
+    complete = records == gw_s["accepted_total"]
+    met = gw_s["per_s"] >= TARGET_RATE and ratio >= TARGET_RATIO and complete
     if args.json:
         print(json.dumps(result, indent=2))
     else:
         print(
             f"{args.connections} connections, {args.apps} apps, {args.seconds:g} s measured after {args.warmup:g} s warm-up"
         )
-        for name, s in (("bare FastAPI endpoint", bare_s), ("gateway (verified + queued)", gw_s)):
+        for name, s in ((f"bare endpoint ({args.bare_loop})", bare_s), ("gateway (verified + queued)", gw_s)):
             print(
                 f"  {name:<28} {s['per_s']:8.1f}/s  p50 {s['p50_ms']:7.2f} ms  p99 {s['p99_ms']:7.2f} ms"
                 f"  answers {s['by_status']} errors {s['errors'] or 0}"
             )
-        print(f"  deployment records: {records}; 202 answers in the run, warm-up included: {gw_s['accepted_total']}")
+        print(
+            f"  deployment records: {records} for {gw_s['accepted_total']} 202 answers (warm-up included)"
+            f" {'- one each' if complete else '- MISMATCH'}"
+        )
+        print(
+            f"  admission (intake, after the 202s): {admission['records_when_load_ended']} records when the load"
+            f" ended ({admission['per_s_during_load']}/s beside the HTTP load), the rest in {admission['drain_s']} s"
+            f" ({admission['per_s_after_load']}/s alone, {admission['cpu_ms_per_record_after_load']} ms of gateway"
+            " CPU each)"
+        )
         print(
             f"  CPU per accepted webhook (warm-up included): gateway {gw_s['cpu_ms_per_webhook']} ms,"
-            f" nats-server {gw_s['nats_cpu_ms_per_webhook']} ms; machine load average {os.getloadavg()[0]:.1f}"
+            f" nats-server {gw_s['nats_cpu_ms_per_webhook']} ms (bare endpoint: {bare_s['cpu_ms_per_request']} ms);"
+            f" machine load average {os.getloadavg()[0]:.1f}"
         )
         print(f"  ratio gateway/bare: {ratio:.3f}")
         print(

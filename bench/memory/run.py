@@ -2,7 +2,7 @@
 started by the real supervisor (``zpanel up --detach --no-example``) under a temporary
 ZPANEL_HOME on free 127.0.0.1 ports.
 
-    .venv/bin/python bench/memory/run.py [--settle 10] [--json]
+    .venv/bin/python bench/memory/run.py [--settle 10] [--proxy traefik|caddy] [--json]
 
 Sums the RSS of every process tree the stack's ``stack.json`` names (each service's pid and its
 descendants, and the supervisor itself), and beside it the PSS (shared pages split between the
@@ -74,6 +74,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--settle", type=float, default=10.0, help="idle seconds after `up` returns")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--proxy", choices=["traefik", "caddy"], default="traefik", help="the proxy of `local`")
     parser.add_argument("--results", type=Path, default=Path(__file__).parent / "results", help="where the JSON goes")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="zp-bench-mem-") as t:
@@ -86,9 +87,14 @@ def main() -> None:
             "ZPANEL_PROXY_HTTP_PORT": str(free_port()),
             "ZPANEL_PROXY_HTTPS_PORT": str(free_port()),
             "ZPANEL_PROXY_BIND": "127.0.0.1",
+            "ZPANEL_CADDY_ADMIN_PORT": str(free_port()),
         }
         up = subprocess.run(
-            [ZPANEL, "up", "--detach", "--no-example", "--json"], env=env, capture_output=True, text=True, timeout=180
+            [ZPANEL, "up", "--detach", "--no-example", "--proxy", args.proxy, "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
         )
         try:
             if up.returncode:
@@ -105,6 +111,7 @@ def main() -> None:
     plane_pss = round(sum(r["pss_mb"] for r in rows), 1)
     result = {
         "settle_s": args.settle,
+        "proxy": args.proxy,
         "services": rows,
         "states": states,
         "control_plane_rss_mb": plane_rss,

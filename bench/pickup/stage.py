@@ -1,11 +1,13 @@
 """One pipeline stage of bench/pickup, as its own process: the service's real consumer (same
-stage name, subjects, per-server durable consumers and concurrency as its ``worker.setup``) with
-a trivial handler that notes when it started and publishes what the real stage publishes on
-success, so the next stage picks it up.
+stage name, subjects, per-server durable consumers and claims as its ``worker.setup``) with a
+trivial handler that notes when it started, takes a work slot where the real stage does (builder:
+``build_concurrency`` per process; deployer: ``deploy_concurrency`` per server), and publishes what
+the real stage publishes on success, so the next stage picks it up.
 
-    .venv/bin/python bench/pickup/stage.py STAGE OUT.json   (ZPANEL_NATS_URL set; run.py does it)
+    .venv/bin/python bench/pickup/stage.py STAGE OUT.json [WORK_S]   (ZPANEL_NATS_URL set; run.py does it)
 
-On SIGTERM it writes ``[[event type, publish → handler start in s], ...]`` to OUT.json.
+On SIGTERM it writes ``[[event type, publish → handler start, wait for a work slot, stream stored →
+handler start], ...]`` (seconds) to OUT.json.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from zpanel.events import (
 )
 from zpanel.models import ContainerRef
 from zpanel.settings import load
+from zpanel.slots import Slots, SlotsPer
 from zpanel_deployer.worker import HANDLED as DEPLOYER_HANDLED
 from zpanel_notifier.messages import NOTIFIABLE
 
@@ -70,12 +73,34 @@ async def next_events(stage: str, event: Event) -> list[Event]:
 
 async def main(stage: str, out: Path) -> None:
     bus = await Bus.connect(load(), name=f"bench-{stage}")
-    seen: list[tuple[str, float]] = []
+    settings = bus.settings
+    seen: list[tuple[str, float, float, float]] = []
+    build_slots = Slots(settings.build_concurrency)
+    deploy_slots = SlotsPer(settings.deploy_concurrency)
+
+    def slots_for(event: Event) -> Slots | None:
+        """Where the real stage runs its heavy work (builder: every request; deployer: the steps)."""
+        if stage == "builder":
+            return build_slots
+        if stage == "deployer" and event.server_id:
+            return deploy_slots[event.server_id]
+        return None
 
     async def handle(event: Event, delivery: Delivery) -> None:
-        seen.append((event.type, time.time() - event.timestamp.timestamp()))
-        for nxt in await next_events(stage, event):
-            await bus.publish(nxt)
+        now = time.time()
+        picked = now - event.timestamp.timestamp()
+        # of it, the consumer's side: the stream stored the message → this handler started
+        stored = now - delivery._msg.metadata.timestamp.timestamp()
+        slots = slots_for(event)
+        waited = 0.0
+        if slots is None:
+            nxt = await next_events(stage, event)
+        else:
+            async with slots.hold() as waited:
+                nxt = await next_events(stage, event)
+        seen.append((event.type, picked, waited, stored))
+        for e in nxt:
+            await bus.publish(e)
 
     # the same consumers as each service's worker.setup (see README.md)
     if stage == "builder":
@@ -84,23 +109,28 @@ async def main(stage: str, out: Path) -> None:
             subjects=[subjects.stage("deployment.requested", "*")],
             stream="PIPELINE",
             handler=handle,
-            concurrency=bus.settings.build_concurrency,
+            concurrency=settings.build_claims,
+            serialize_by=lambda e: e.deployment_id,  # the builder takes a lease lock per deployment
         )
     elif stage == "deployer":
         per = await bus.consume_per_server(
-            stage="deployer", event_types=DEPLOYER_HANDLED, handler=handle, concurrency=4
+            stage="deployer", event_types=DEPLOYER_HANDLED, handler=handle, concurrency=settings.deploy_claims
         )
     elif stage == "health":
-        per = await bus.consume_per_server(stage="health", event_types=["deploy.done"], handler=handle, concurrency=8)
+        per = await bus.consume_per_server(
+            stage="health", event_types=["deploy.done"], handler=handle, concurrency=settings.stage_claims
+        )
     elif stage == "proxy":
-        per = await bus.consume_per_server(stage="proxy", event_types=["health.passed"], handler=handle, concurrency=8)
+        per = await bus.consume_per_server(
+            stage="proxy", event_types=["health.passed"], handler=handle, concurrency=settings.stage_claims
+        )
     elif stage == "notifier":
         await bus.consume(
             stage="notifier",
             subjects=[subjects.stage(t, "*") for t in NOTIFIABLE],
             stream="PIPELINE",
             handler=handle,
-            concurrency=8,
+            concurrency=settings.stage_claims,
         )
     else:
         raise SystemExit(f"unknown stage {stage!r}")

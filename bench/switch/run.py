@@ -5,7 +5,7 @@ under load, and the time from "new container answers" to "proxy routes to it".
                                          [--procs 2] [--clients 8] [--upstream caddy|busybox] [--json]
 
 Each redeploy runs the real library path the workers use: docker run → health probe from outside
-(zpanel_health) → switch + verify (zpanel_proxy_sync) → drain → docker rm. Load comes from
+(zpanel_health) → switch + verify (zpanel_proxy_sync) → drain (zpanel_deployer) → docker rm. Load comes from
 ``procs`` processes × ``clients`` keep-alive clients each (tests.harness.proxies.RequestStream).
 """
 
@@ -34,10 +34,12 @@ sys.path.insert(0, str(ROOT))
 
 from tests.harness import images, proxies  # noqa: E402
 from zpanel.models import ContainerRef, HealthSettings  # noqa: E402
+from zpanel_deployer.deploy import Deployer  # noqa: E402
+from zpanel_deployer.executor import LocalExecutor  # noqa: E402
 from zpanel_health.checks import build_probe  # noqa: E402
 from zpanel_health.probe import Passed, run_probe  # noqa: E402
 from zpanel_health.runner import local_runner  # noqa: E402
-from zpanel_proxy_sync.drain import connection_counter, pid_argv, wait_drained  # noqa: E402
+from zpanel_proxy_sync.drain import pid_argv  # noqa: E402
 from zpanel_proxy_sync.routes import AppRoute, TlsOptions  # noqa: E402
 from zpanel_proxy_sync.switch import switch  # noqa: E402
 from zpanel_proxy_sync.verify import httpx_fetch, verify  # noqa: E402
@@ -144,6 +146,7 @@ async def redeploys(
     )
     ready()  # the load starts once the first version is routed
     stopping, overflows = [], 0
+    retirer = Deployer(LocalExecutor())  # the deployer's drain, as it retires an old version
     for i in range(1, n + 1):
         t0 = time.monotonic()
         new = await start(image, f"v{i}", upstream)
@@ -157,7 +160,7 @@ async def redeploys(
         )
         t_routed = time.monotonic()
         t_answer = await answered
-        drained = await wait_drained(connection_counter(local_runner, current.id, 8080), timeout=10)
+        drained = await retirer.drain([current.name], timeout=30)
         overflows += await container_overflows(current.id)
         stopping.append(asyncio.create_task(local_runner(["docker", "rm", "-f", current.id], timeout=60)))
         timings.append(

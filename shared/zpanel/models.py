@@ -144,7 +144,11 @@ class Server(Record):
     known_hosts: str = Field("", description="the pinned host key line(s), OpenSSH known_hosts format")
     proxy: Literal["traefik", "caddy"] = "traefik"
     proxy_http_port: int = Field(80, ge=1, le=65535, description="where the server's proxy listens for HTTP")
+    proxy_https_port: int | None = Field(
+        443, ge=1, le=65535, description="where the server's proxy listens for HTTPS; None: plain HTTP only"
+    )
     proxy_dir: str = Field("/etc/zpanel/traefik", description="the server's Traefik dynamic-config directory")
+    manage_proxy: bool = Field(True, description="Zpanel runs the server's Traefik (container zpanel-proxy)")
     max_concurrency: int = Field(2, ge=1, le=64)
     created_at: datetime = Field(default_factory=utcnow)
 

@@ -7,8 +7,6 @@ A schedule is one message on ``schedules.app.<app_id>`` (the stream keeps one pe
 
 from __future__ import annotations
 
-from croniter import croniter
-
 from zpanel import subjects
 from zpanel.bus import Bus
 from zpanel.errors import PermanentError
@@ -22,6 +20,8 @@ def to_nats_schedule(cron: str) -> str:
         return cron
     fields = cron.split()
     if len(fields) == 5:
+        from croniter import croniter  # only here, to check what a user wrote
+
         if not croniter.is_valid(cron):
             raise PermanentError(f"schedule {cron!r} is not a valid cron expression (minute hour day month weekday)")
         return "0 " + cron

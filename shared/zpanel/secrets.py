@@ -6,14 +6,21 @@ learns as a secret can never be printed by its logger or written to a deployment
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import re
 import threading
 from pathlib import Path
-
-from cryptography.fernet import Fernet, InvalidToken
+from typing import TYPE_CHECKING
 
 from zpanel.errors import SecretError
+from zpanel.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from cryptography import fernet
+else:
+    fernet = lazy_module("cryptography.fernet")  # 7 MB RSS (its Rust bindings): loaded on first seal/open
 
 PREFIX = "fernet:"
 MASK = "********"
@@ -50,13 +57,23 @@ redactor = Redactor()
 class Cipher:
     def __init__(self, key: str | bytes) -> None:
         try:
-            self._fernet = Fernet(key)
-        except (ValueError, TypeError) as exc:
-            raise SecretError("ZPANEL_SECRET_KEY is not a valid Fernet key (32 url-safe base64 bytes)") from exc
+            valid = len(base64.urlsafe_b64decode(key)) == 32  # Fernet's own check, without loading it
+        except (binascii.Error, ValueError, TypeError):
+            valid = False
+        if not valid:
+            raise SecretError("ZPANEL_SECRET_KEY is not a valid Fernet key (32 url-safe base64 bytes)")
+        self._key = key
+        self._made: fernet.Fernet | None = None
+
+    @property
+    def _fernet(self) -> fernet.Fernet:
+        if self._made is None:
+            self._made = fernet.Fernet(self._key)
+        return self._made
 
     @classmethod
     def generate_key(cls) -> str:
-        return Fernet.generate_key().decode()
+        return base64.urlsafe_b64encode(os.urandom(32)).decode()  # what Fernet.generate_key does
 
     @classmethod
     def from_home(cls, home: Path, key: str | None = None) -> Cipher:
@@ -84,7 +101,7 @@ class Cipher:
             raise SecretError("a stored secret is not sealed; it was written without encryption")
         try:
             plain = self._fernet.decrypt(sealed[len(PREFIX) :].encode()).decode()
-        except InvalidToken as exc:
+        except fernet.InvalidToken as exc:
             raise SecretError(
                 "a stored secret cannot be opened with this key: set ZPANEL_SECRET_KEY to the key it was sealed with"
             ) from exc

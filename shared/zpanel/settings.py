@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     proxy_kind: str = Field("traefik", pattern="^(traefik|caddy)$", description="the proxy of the local server")
     proxy_dir: Path | None = Field(None, description="Traefik's dynamic-config directory; $ZPANEL_HOME/proxy/dynamic")
     caddy_admin_url: str = Field("http://127.0.0.1:2019", description="Caddy's admin API for the local server")
+    proxy_image: str = Field("traefik:v3.7", description="the Traefik image Zpanel runs on servers reached over SSH")
+    acme_email: str = Field(
+        "", pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$", description="Let's Encrypt for public domains; empty: self-signed"
+    )
+    acme_ca: str = Field("", pattern=r"^$|^https://\S+$", description="the ACME directory URL; empty: Let's Encrypt")
 
     stream_replicas: int = Field(1, ge=1, le=5, description="3 in a cluster")
     duplicate_window_s: float = Field(120, gt=0)
@@ -48,6 +53,10 @@ class Settings(BaseSettings):
     retry_cap_s: float = Field(60.0, gt=0)
     ack_wait_s: float = Field(30.0, gt=0, description="a silent worker loses its message after this")
     build_concurrency: int = Field(2, ge=1, le=64, description="builds one builder process runs at once")
+    build_claims: int = Field(128, ge=1, le=1024, description="deployments one builder process claims at once")
+    deploy_concurrency: int = Field(4, ge=1, le=64, description="deployer steps one process runs at once per server")
+    deploy_claims: int = Field(64, ge=1, le=1024, description="messages one deployer process claims per server")
+    stage_claims: int = Field(64, ge=1, le=1024, description="messages health, proxy-sync, notifier claim at once")
     deployment_timeout_s: float = Field(1800, gt=0)
 
     secret_key: str | None = Field(None, description="Fernet key; else $ZPANEL_HOME/secret.key (made once)")

@@ -174,7 +174,6 @@ BUCKETS = (
     BucketSpec("deployments", history=10, description="Deployment records, key = deployment id"),
     BucketSpec("deployment_index", description="<app_id>.<deployment_id> → created_at, to list an app's"),
     BucketSpec("locks", description="per-key locks (CAS) and each app's active/pending deployment"),
-    BucketSpec("deliveries", ttl=timedelta(days=1), description="webhook delivery ids acted on"),
     BucketSpec("tokens", description="sha256(token) → API token record"),
     BucketSpec("notifications", ttl=timedelta(days=2), description="notification delivery ids sent"),
 )

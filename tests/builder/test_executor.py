@@ -89,8 +89,23 @@ async def test_same_build_key_is_reused_without_building(
     lines: list[str] = []
     second = await builder.build(spec_for(image_name, root, commit, deployment_id="dep-2"), on_line=lines.append)
     assert (second.cached, second.image_id, second.build_key) == (True, first.image_id, first.build_key)
-    assert lines == [f"an image for commit {commit[:12]} with this build configuration exists: reusing it"]
+    assert lines == [f"image {second.image} was built from this commit with this build configuration: no build"]
     assert docker(docker_client, "image", "inspect", "--format", "{{.Id}}", second.image).strip() == first.image_id
+
+
+async def test_same_commit_with_another_build_configuration_builds_again(
+    tmp_path: Path, busybox_image: str, docker_client: DockerClient, image_name: str
+) -> None:
+    root, commit = await checkout_app(
+        tmp_path, {"Dockerfile": f"FROM {busybox_image}\nARG X\nRUN echo {uuid.uuid4().hex} $X > /x\n"}
+    )
+    builder = DockerBuilder(docker_client)
+    first = await builder.build(spec_for(image_name, root, commit, args={"X": "1"}))
+    second = await builder.build(spec_for(image_name, root, commit, args={"X": "2"}))
+    assert (second.cached, second.image) == (False, first.image)
+    assert second.build_key != first.build_key and second.image_id != first.image_id
+    assert await builder.find_cached(first.image, first.build_key) is None  # the tag moved on
+    assert await builder.find_cached(second.image, second.build_key) == second.image_id
 
 
 async def test_broken_dockerfile_fails_with_the_failing_line(

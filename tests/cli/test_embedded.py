@@ -3,6 +3,7 @@ for real under the supervisor (the six services are exercised by tests/e2e)."""
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,6 +62,7 @@ def test_plan_of_the_default_stack(tmp_path: Path) -> None:
         "file": {"directory": str(tmp_path / "proxy" / "dynamic"), "watch": True},
     }
     assert static["entryPoints"] == {"web": {"address": ":80"}, "websecure": {"address": ":443"}}
+    assert "certificatesResolvers" not in static  # HTTPS with the default certificate until ZPANEL_ACME_EMAIL
     assert (p.info.api_url, p.info.dashboard_url, p.info.nats_url, p.info.proxy_http_port, p.info.token) == (
         "http://127.0.0.1:8000",
         "http://127.0.0.1:8000/",
@@ -68,6 +70,43 @@ def test_plan_of_the_default_stack(tmp_path: Path) -> None:
         80,
         "zpt_x",
     )
+
+
+ACME = {"ZPANEL_ACME_EMAIL": "ops@example.org", "ZPANEL_ACME_CA": "https://ca.example.org/directory"}
+
+
+def test_with_an_acme_email_traefik_gets_the_letsencrypt_resolver_and_proxy_sync_names_it(tmp_path: Path) -> None:
+    p = embedded.build_plan(tmp_path, token="t", environ=ACME)
+    static = yaml.safe_load((tmp_path / "proxy" / "traefik.yml").read_text())
+    assert static["certificatesResolvers"] == {
+        "letsencrypt": {
+            "acme": {
+                "email": "ops@example.org",
+                "storage": str(tmp_path / "proxy" / "acme.json"),
+                "httpChallenge": {"entryPoint": "web"},
+                "caServer": "https://ca.example.org/directory",
+            }
+        }
+    }
+    proxy_sync = next(s for s in p.procs if s.name == "proxy-sync")
+    assert {k: proxy_sync.env[k] for k in ACME} == ACME
+
+
+def test_with_an_acme_email_caddy_gets_the_acme_issuer(tmp_path: Path) -> None:
+    embedded.build_plan(tmp_path, token="t", proxy="caddy", environ={"ZPANEL_ACME_EMAIL": "ops@example.org"})
+    config = json.loads((tmp_path / "proxy" / "caddy.json").read_text())
+    assert config["apps"]["tls"]["automation"]["policies"][1] == {
+        "issuers": [{"module": "acme", "email": "ops@example.org"}]
+    }
+    embedded.build_plan(tmp_path, token="t", proxy="caddy", environ={"ZPANEL_ACME_EMAIL": ""})
+    config = json.loads((tmp_path / "proxy" / "caddy.json").read_text())
+    assert config["apps"]["tls"]["automation"]["policies"][1] == {"issuers": [{"module": "internal"}]}
+
+
+def test_a_bad_acme_setting_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(CliError) as exc:
+        embedded.build_plan(tmp_path, token="t", environ={"ZPANEL_ACME_EMAIL": "ops"})
+    assert str(exc.value) == "ZPANEL_ACME_EMAIL: 'ops' is not an e-mail address"
 
 
 def test_an_external_nats_replaces_the_embedded_one(tmp_path: Path) -> None:

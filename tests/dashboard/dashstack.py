@@ -19,6 +19,7 @@ import pytest
 from tests.gateway.apistack import CANARY, Api, make_api
 from tests.harness.nats import NatsServer
 from zpanel import logstream
+from zpanel.bus import Bus
 from zpanel.events import (
     BuildDone,
     BuildFailed,
@@ -78,12 +79,29 @@ async def drive_to_success(api: Api, dep_id: str, app_id: str, sha: str, lines: 
     await api.bus.publish(BuildStarted(**ids, commit=sha))
     for line in lines:
         await logstream.append(api.bus, dep_id, "build", line, "stdout")
-    await api.bus.publish(BuildDone(**ids, image=image, commit=sha))
-    await api.bus.publish(DeployDone(**ids, image=image, containers=[box]))
-    await api.bus.publish(HealthPassed(**ids, containers=[box]))
-    await api.bus.publish(ProxyUpdated(**ids, domains=["web.example.com"]))
+    # one at a time, as the stages would: the projection handles a burst concurrently and
+    # ignores whatever lands after the terminal event
+    for event in (
+        BuildDone(**ids, image=image, commit=sha),
+        DeployDone(**ids, image=image, containers=[box]),
+        HealthPassed(**ids, containers=[box]),
+        ProxyUpdated(**ids, domains=["web.example.com"]),
+    ):
+        await projected(api.bus)
+        await api.bus.publish(event)
+    await projected(api.bus)
     await api.bus.publish(DeploymentSucceeded(**ids))
     await api.wait_status(dep_id, Status.SUCCEEDED)
+
+
+async def projected(bus: Bus, timeout: float = 10) -> None:
+    """Wait until the projection has handled every pipeline event published so far."""
+    for _ in range(int(timeout / 0.02)):
+        info = await bus.js.consumer_info("PIPELINE", "projection")
+        if info.num_pending == 0 and info.num_ack_pending == 0:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the projection never caught up with the PIPELINE stream")
 
 
 async def drive_to_failure(api: Api, dep_id: str, app_id: str, reason: str) -> None:

@@ -1,4 +1,5 @@
 from zpanel_deployer.commands import docker as D
+from zpanel_deployer.commands import engine as E
 
 SPEC = D.ContainerSpec(
     name="web-0123456789ab-0",
@@ -99,3 +100,68 @@ def test_image_commands() -> None:
 def test_network_commands() -> None:
     assert D.network_inspect("zpanel") == ["docker", "network", "inspect", "--format", "{{.Id}}", "zpanel"]
     assert D.network_create("zpanel") == ["docker", "network", "create", "--label", "zpanel.managed=true", "zpanel"]
+
+
+def test_hot_commands_carry_their_engine_api_form() -> None:
+    assert D.ps({"zpanel.app": "a1", "zpanel.replica": "0"}).engine == E.ListIds(
+        (("all", "1"), ("filters", '{"label":["zpanel.app=a1","zpanel.replica=0"]}'))
+    )
+    assert D.ps({}, all_=False).engine == E.ListIds(())
+    assert D.inspect("a", "b").engine == E.Inspect(("a", "b"))
+    assert D.start("a", "b").engine == E.Each("POST", "/containers/{name}/start", ("a", "b"))
+    assert D.stop("a", timeout=3).engine == E.Each("POST", "/containers/{name}/stop", ("a",), (("t", "3"),))
+    assert D.rm("a").engine == E.Each("DELETE", "/containers/{name}", ("a",), (("force", "1"),))
+    assert D.rm("a", force=False).engine == E.Each("DELETE", "/containers/{name}", ("a",))
+    assert D.image_id("x:1").engine == E.ImageId("x:1")
+
+
+def test_run_carries_the_create_body_docker_run_sends() -> None:
+    op = D.run(SPEC).engine
+    assert op == E.Run("web-0123456789ab-0", op.body, "/var/lib/zpanel/apps/web/d1/.env")
+    assert op.body == {
+        "Image": "zpanel/web:abc",
+        "Labels": {"zpanel.app": "a1", "zpanel.deployment": "d1"},
+        "ExposedPorts": {"8080/tcp": {}},
+        "HostConfig": {
+            "RestartPolicy": {"Name": "unless-stopped", "MaximumRetryCount": 0},
+            "LogConfig": {"Type": "", "Config": {"max-size": "10m", "max-file": "3"}},
+            "NetworkMode": "default",
+            "PortBindings": {"8080/tcp": [{"HostIp": "127.0.0.1", "HostPort": ""}]},
+        },
+    }
+
+
+def test_run_body_with_network_volumes_limits_and_command() -> None:
+    spec = D.ContainerSpec(
+        name="n",
+        image="i",
+        network="zpanel",
+        aliases=("web",),
+        volumes=("data:/data", "/srv/x:/x:ro"),
+        limits=D.Limits(memory="512m", cpus=0.5, pids=100),
+        restart="always",
+        command=("httpd", "-f"),
+        publish=(D.Publish(80, 18080, "0.0.0.0"),),
+    )
+    assert D.run(spec).engine.body == {
+        "Image": "i",
+        "Labels": {},
+        "Cmd": ["httpd", "-f"],
+        "ExposedPorts": {"80/tcp": {}},
+        "HostConfig": {
+            "RestartPolicy": {"Name": "always", "MaximumRetryCount": 0},
+            "LogConfig": {"Type": "", "Config": {"max-size": "10m", "max-file": "3"}},
+            "NetworkMode": "zpanel",
+            "PortBindings": {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "18080"}]},
+            "Binds": ["data:/data", "/srv/x:/x:ro"],
+            "Memory": 512 * 1024 * 1024,
+            "NanoCpus": 500_000_000,
+            "PidsLimit": 100,
+        },
+        "NetworkingConfig": {"EndpointsConfig": {"zpanel": {"Aliases": ["web"]}}},
+    }
+
+
+def test_commands_without_an_engine_form_are_plain_lists() -> None:
+    spec = D.ContainerSpec(name="p", image="i")
+    assert [type(c) for c in (D.one_off(spec, "x"), D.logs("a"), D.image_ls("r"), D.save("x"))] == [list] * 4

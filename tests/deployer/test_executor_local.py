@@ -50,3 +50,10 @@ async def test_write_file_is_0600_and_atomic(tmp_path) -> None:
 async def test_missing_binary_is_a_command_error() -> None:
     with pytest.raises(CommandError, match="cannot start no-such-binary-zp"):
         await LocalExecutor().run(["no-such-binary-zp"])
+
+
+async def test_write_file_makes_missing_folders_private(tmp_path) -> None:
+    path = tmp_path / "apps" / "web" / "d1" / "compose.yaml"
+    await LocalExecutor().write_file(str(path), b"x", 0o644)
+    assert path.stat().st_mode & 0o777 == 0o644
+    assert [(tmp_path / p).stat().st_mode & 0o777 for p in ("apps", "apps/web", "apps/web/d1")] == [0o700] * 3

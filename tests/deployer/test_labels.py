@@ -25,7 +25,10 @@ def test_zpanel_labels_of_a_one_off_container_have_no_replica_and_empty_commit()
 
 
 def test_traefik_labels_for_an_https_domain_follow_coolify_scheme() -> None:
-    assert L.traefik_labels(app_id="a1", domains=["example.com"], port=8080, network="zpanel") == {
+    labels = L.traefik_labels(
+        app_id="a1", domains=["example.com"], port=8080, network="zpanel", certresolver="letsencrypt"
+    )
+    assert labels == {
         "traefik.enable": "true",
         "traefik.http.middlewares.gzip.compress": "true",
         "traefik.http.middlewares.redirect-to-https.redirectscheme.scheme": "https",
@@ -59,7 +62,7 @@ def test_traefik_labels_for_a_plain_http_domain_with_a_path_have_no_tls_router()
 
 
 def test_second_domain_gets_index_1_routers() -> None:
-    labels = L.traefik_labels(app_id="a1", domains=["a.test", "b.test"], port=80, certresolver=None)
+    labels = L.traefik_labels(app_id="a1", domains=["a.test", "b.test"], port=80)  # no resolver unless asked
     assert labels["traefik.http.routers.https-1-a1.rule"] == "Host(`b.test`) && PathPrefix(`/`)"
     assert "traefik.http.routers.https-1-a1.tls.certresolver" not in labels
 

@@ -150,3 +150,29 @@ async def test_a_failing_pre_deploy_command_fails_with_the_old_version_untouched
         ["docker", "ps", "-aq", "--filter", f"label=zpanel.deployment={dep.id}"], capture_output=True, text=True
     ).stdout
     assert left.strip() == ""
+
+
+async def test_a_cancelled_deployment_is_cleaned_up_even_before_its_record_shows_the_image(
+    rig: Any, busybox_image: str, tmp_path: Path
+) -> None:
+    """The record may lag behind build.done (no image yet): its containers, found by label, go anyway."""
+    bus, state, _out, app = rig
+    dep = await new_deployment(state, app, busybox_image)
+    await state.deployments.update(dep.id, lambda d: d.model_copy(update={"image": None}))
+    name = f"{app.name}-{dep.id[:12]}-leftover"
+    labels = ["--label", f"zpanel.app={app.id}", "--label", f"zpanel.deployment={dep.id}"]
+    subprocess.run(["docker", "run", "-d", "--name", name, *labels, busybox_image], check=True, capture_output=True)
+    worker = DeployWorker(bus, bus.settings, Cipher.from_home(tmp_path / "home"))
+    await worker.clean_up(await state.deployments.get(dep.id))
+    left = subprocess.run(["docker", "ps", "-aq", "--filter", f"name={name}"], capture_output=True, text=True)
+    assert left.stdout.split() == []
+
+
+def test_placement_names_the_acme_resolver_only_when_configured(tmp_path: Path) -> None:
+    from zpanel.settings import load
+
+    local = Server(name="local", kind="local")
+    plain = DeployWorker(None, load(home=tmp_path), Cipher.from_home(tmp_path))  # type: ignore[arg-type]
+    acme = DeployWorker(None, load(home=tmp_path, acme_email="ops@example.com"), Cipher.from_home(tmp_path))  # type: ignore[arg-type]
+    assert plain.placement(local).certresolver is None
+    assert acme.placement(local).certresolver == "letsencrypt"

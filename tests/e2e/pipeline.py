@@ -28,6 +28,7 @@ from zpanel_notifier.delivery import RetryPolicy
 from zpanel_notifier.worker import Notifier
 from zpanel_proxy_sync.worker import ProxyWorker, backends
 from zpanel_webhook_gateway.conductor import Conductor
+from zpanel_webhook_gateway.intake import Intake
 from zpanel_webhook_gateway.projection import Projection
 
 
@@ -41,11 +42,11 @@ class Platform:
 
     async def wait(self, dep_id: str, timeout: float = 120) -> Deployment:
         for _ in range(int(timeout / 0.05)):
-            dep = await self.state.deployments.get(dep_id)
-            if dep.status.terminal:
+            dep = await self.state.deployments.find(dep_id)  # None: a webhook's, not admitted yet
+            if dep is not None and dep.status.terminal:
                 return dep
             await asyncio.sleep(0.05)
-        raise AssertionError(f"deployment {dep_id} still {dep.status} after {timeout}s")
+        raise AssertionError(f"deployment {dep_id} still {dep.status if dep else 'not admitted'} after {timeout}s")
 
     async def deploy(self, app: Application, commit: str | None = None) -> Deployment:
         dep = await self.conductor.request(app, "manual", commit=commit)
@@ -74,6 +75,7 @@ async def platform(
     cipher = Cipher.from_home(home)
     conductor = Conductor(bus, state)
     await Projection(bus, conductor).start()
+    await Intake(bus, conductor).start()  # webhooks are admitted from the PUSH stream, as in the gateway
     client, _ = await find_client()
     builder = Builder(bus, settings, DockerBuilder(client, timeout=120), cipher)
     await bus.consume(

@@ -81,8 +81,14 @@ class Api:
 
 
 async def make_api(
-    url: str, checker: ServerChecker | None = None, limits: Limits | None = None, **settings_over: Any
+    url: str,
+    checker: ServerChecker | None = None,
+    limits: Limits | None = None,
+    intake: bool = True,
+    **settings_over: Any,
 ) -> tuple[Api, Projection]:
+    """``intake=False``: webhooks are answered and published but not admitted until the test
+    starts ``Intake(api.bus, api.conductor)`` itself."""
     settings = fast_settings(url, public_url=PUBLIC_URL, proxy_http_port=8080, **settings_over)
     bus = await Bus.connect(settings, name="api-test")
     await bus.provision()
@@ -90,7 +96,8 @@ async def make_api(
     conductor = Conductor(bus, state)
     projection = Projection(bus, conductor)
     await projection.start()
-    await Intake(bus, conductor).start()
+    if intake:
+        await Intake(bus, conductor).start()
     cipher = Cipher(Cipher.generate_key())
     token = await ensure_admin_token(bus)
     assert token is not None
@@ -124,6 +131,17 @@ async def serving(app: Any) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
+
+
+async def admitted(bus: Bus, timeout: float = 10) -> None:
+    """Wait until the intake consumer has handled every trigger in the PUSH stream (webhooks are
+    admitted there, after their 202)."""
+    for _ in range(int(timeout / 0.02)):
+        info = await bus.js.consumer_info("PUSH", "intake")
+        if info.num_pending == 0 and info.num_ack_pending == 0:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the intake never caught up with the PUSH stream")
 
 
 async def count(bus: Bus, stream: str, subject: str) -> int:

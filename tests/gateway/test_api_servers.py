@@ -156,3 +156,18 @@ async def test_default_checker_asks_the_local_docker_engine(own_nats: NatsServer
     finally:
         await made.client.aclose()
         await made.bus.close()
+
+
+async def test_an_ssh_servers_proxy_settings_are_kept(api: Api) -> None:
+    body = ssh_body() | {"manage_proxy": False, "proxy_http_port": 8081, "proxy_https_port": None}
+    body["proxy_dir"] = "/srv/traefik/dynamic"
+    assert (await api.request("POST", "/api/v1/servers", json=body)).status_code == 201
+    record = await api.state.servers.get("far")
+    assert (record.manage_proxy, record.proxy_http_port, record.proxy_https_port, record.proxy_dir) == (
+        False,
+        8081,
+        None,
+        "/srv/traefik/dynamic",
+    )
+    r = await api.request("POST", "/api/v1/servers", json=ssh_body() | {"name": "bad", "proxy_dir": "../etc"})
+    assert r.status_code == 422

@@ -1,6 +1,7 @@
 """POST /webhooks/{provider} on the real app and a real nats-server: signed → 202 with the
-deployment id, the deployment queued, exactly one push.received; redelivery → the same answer and
-nothing new (also past JetStream's dedupe window); bad signature → 401 and nothing published."""
+deployment id, exactly one push.received, the deployment queued (admitted by the intake; shown as
+queued by the API in between); redelivery → the same answer and no second deployment (also past
+JetStream's dedupe window); bad signature → 401 and nothing published."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import asyncio
 
 import pytest
 
-from tests.gateway.apistack import CANARY, Api, api_fixture, count, make_api  # noqa: F401
+from tests.gateway.apistack import CANARY, Api, admitted, api_fixture, count, make_api  # noqa: F401
 from tests.gateway.helpers import body, github_headers
 from tests.gateway.test_webhooks import VALID
 from tests.harness.nats import NatsServer
@@ -42,8 +43,9 @@ async def test_signed_github_push_queues_one_deployment_and_publishes_one_event(
         "push",
     )
     assert await count(api.bus, "PUSH", "push.received") == 1
-    # the intake sees the same event and finds the deployment already there
-    await asyncio.sleep(0.3)
+    # the intake admits the event's deployment under the id the answer promised
+    await admitted(api.bus)
+    assert (await api.state.deployments.get(dep_id)).status is Status.QUEUED
     assert [d.id for d in await api.state.app_deployments(str(created["id"]))] == [dep_id]
 
 
@@ -56,6 +58,7 @@ async def test_redelivery_answers_the_same_and_publishes_nothing(api: Api) -> No
     assert (first.status_code, again.status_code) == (202, 202)
     assert again.json() == first.json()
     assert await count(api.bus, "PUSH", "push.received") == 1
+    await admitted(api.bus)
     assert len(await api.state.deployments.all()) == 1
 
 
@@ -66,10 +69,13 @@ async def test_redelivery_after_the_dedupe_window_still_does_nothing(own_nats: N
         raw = body("github", "push.json")
         headers = github_headers(raw, "push", CANARY, "gh-3")
         first = await made.request("POST", "/webhooks/github", content=raw, headers=headers)
-        await asyncio.sleep(0.7)  # past the stream's duplicate window: only the deliveries bucket remembers
+        await admitted(made.bus)
+        await asyncio.sleep(0.7)  # past the stream's duplicate window: stored again, admitted if absent
         again = await made.request("POST", "/webhooks/github", content=raw, headers=headers)
         assert (first.status_code, again.status_code, again.json()) == (202, 202, first.json())
-        assert await count(made.bus, "PUSH", "push.received") == 1
+        assert await count(made.bus, "PUSH", "push.received") == 2
+        await admitted(made.bus)
+        assert [d.id for d in await made.state.deployments.all()] == first.json()["deployment_ids"]
     finally:
         await made.client.aclose()
         await made.bus.close()
@@ -101,6 +107,7 @@ async def test_every_provider_queues_through_http(api: Api, provider, repo, bran
     r = await api.request("POST", f"/webhooks/{provider}", content=raw, headers=headers(raw, CANARY))
     assert r.status_code == 202, r.text
     (dep_id,) = r.json()["deployment_ids"]
+    await admitted(api.bus)
     dep = await api.state.deployments.get(dep_id)
     assert (dep.status, dep.commit, dep.trigger) == (Status.QUEUED, commit, "push")
     assert await count(api.bus, "PUSH", "push.received") == 1
@@ -177,6 +184,7 @@ async def test_pull_request_of_an_app_with_previews_queues_a_preview(api: Api) -
     )
     assert r.status_code == 202, r.text
     (dep_id,) = r.json()["deployment_ids"]
+    await admitted(api.bus)
     dep = await api.state.deployments.get(dep_id)
     # a preview runs as its own app (own containers and pr-2.<domain>), never replacing production
     assert (dep.trigger, dep.preview, dep.app_id) == ("preview", 2, f"{created['id']}-pr-2")

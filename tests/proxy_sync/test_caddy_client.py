@@ -10,8 +10,8 @@ import pytest
 
 from tests.harness import proxies
 from tests.harness.nats import free_port
-from zpanel_proxy_sync.caddy import app_routes
-from zpanel_proxy_sync.caddy_client import CaddyClient, Stale
+from zpanel_proxy_sync.caddy import app_routes, app_snapshot
+from zpanel_proxy_sync.caddy_client import CaddyBackend, CaddyClient, Stale
 from zpanel_proxy_sync.errors import ProxyError
 from zpanel_proxy_sync.routes import AppRoute, TlsOptions
 from zpanel_proxy_sync.verify import httpx_fetch, verify
@@ -90,3 +90,37 @@ async def test_https_with_internal_issuer_and_redirect(tmp_path, versions):
             plain = await client.get(proxy.url + "/x?y=1", headers={"Host": "shop.localhost"})
     assert (secure.status_code, secure.text, secure.headers["X-Zpanel-Deployment"]) == (200, "v1\n", "dep-v1")
     assert (plain.status_code, plain.headers["location"]) == (308, f"https://shop.localhost:{proxy.https_port}/x?y=1")
+
+
+class Counting(httpx.AsyncHTTPTransport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(f"{request.method} {request.url.path}")
+        return await super().handle_async_request(request)
+
+
+@pytest.mark.docker
+async def test_a_switch_reads_the_config_once_and_a_change_in_between_is_not_lost(caddy_proxy):
+    counting = Counting()
+    backend = CaddyBackend(CaddyClient(caddy_proxy.admin_url, transport=counting))
+    await backend.snapshot("shop")
+    await backend.apply(AppRoute("shop", ("shop.test",), ("127.0.0.1:9",), "s1", NO_TLS))
+    assert counting.requests == ["GET /config/apps", "PATCH /config/apps"]
+
+    # another writer between the snapshot and the apply: the PATCH is refused (412), read again
+    counting.requests.clear()
+    await backend.snapshot("shop")
+    await caddy_proxy.backend().apply(AppRoute("blog", ("blog.test",), ("127.0.0.1:9",), "b1", NO_TLS))
+    await backend.apply(AppRoute("shop", ("shop.test",), ("127.0.0.1:9",), "s2", NO_TLS))
+    assert counting.requests == ["GET /config/apps", "PATCH /config/apps", "GET /config/apps", "PATCH /config/apps"]
+    apps, _ = await CaddyClient(caddy_proxy.admin_url).get("/config/apps")
+    assert app_snapshot(apps, "blog") == {
+        "routes": app_routes(AppRoute("blog", ("blog.test",), ("127.0.0.1:9",), "b1", NO_TLS))
+    }
+    assert app_snapshot(apps, "shop") == {
+        "routes": app_routes(AppRoute("shop", ("shop.test",), ("127.0.0.1:9",), "s2", NO_TLS))
+    }
+    await backend.client.close()

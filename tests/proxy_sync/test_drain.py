@@ -4,12 +4,25 @@ that finishes on the old version after the switch."""
 from __future__ import annotations
 
 import asyncio
+import socket
 
 import httpx
 import pytest
 
 from zpanel_health.runner import local_runner
-from zpanel_proxy_sync.drain import Drained, connection_counter, established_on, pid_argv, proc_net_argv, wait_drained
+from zpanel_proxy_sync.drain import (
+    Drained,
+    Unreadable,
+    connection_counter,
+    established_on,
+    inbound,
+    inbound_argv,
+    listening_inbound,
+    parse_pids,
+    pid_argv,
+    proc_net_argv,
+    wait_drained,
+)
 from zpanel_proxy_sync.routes import AppRoute, TlsOptions
 from zpanel_proxy_sync.switch import switch
 from zpanel_proxy_sync.verify import httpx_fetch, verify
@@ -30,6 +43,32 @@ def test_established_on_counts_only_established_on_the_port():
     assert established_on(PROC_NET_TCP, 8080) == 2
     assert established_on(PROC_NET_TCP, 40000) == 1
     assert established_on("", 8080) == 0
+
+
+def test_listening_inbound_counts_connections_to_listening_ports_only():
+    # 8080 listens (0A): two established to it (tcp and tcp6) count; the established connection
+    # from local port 40000 is the app's own outgoing one and does not
+    assert listening_inbound(PROC_NET_TCP) == 2
+    assert listening_inbound("") == 0
+
+
+def test_inbound_counts_each_process_on_its_own():
+    listen_9000 = "   0: 00000000:2328 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0  0 1\n"
+    # process 7 listens on 9000 only: its connection on local port 8080 is outgoing there
+    outgoing_8080 = "   1: 020011AC:1F90 010011AC:D4C2 01 00000000:00000000 00:00000000 00000000     0  0 2\n"
+    output = f"== 6\n{PROC_NET_TCP}== 7\n{listen_9000}{outgoing_8080}"
+    assert inbound(output) == 2
+    assert inbound("") == 0  # every process gone
+
+
+def test_inbound_of_an_unreadable_process_is_unknown():
+    with pytest.raises(Unreadable) as info:
+        inbound(f"== 6\n{PROC_NET_TCP}!! 7\n")
+    assert str(info.value) == "cannot read the connections of process 7"
+
+
+def test_parse_pids_keeps_running_containers():
+    assert parse_pids("123\n0\n\n456\n") == [123, 456]
 
 
 def test_argv():
@@ -101,3 +140,22 @@ async def test_in_flight_request_finishes_on_the_old_version(traefik_proxy, vers
     assert (answer.status_code, answer.text, answer.headers["X-Zpanel-Deployment"]) == (200, "slow v1\n", "dep-v1")
     after = await fetch("shop.test")
     assert after == (200, "dep-v2")
+
+
+@pytest.mark.docker
+async def test_inbound_script_on_a_real_container(versions):
+    v1 = await versions("v1")
+    pid = int((await local_runner(pid_argv(v1.ref.id), timeout=30)).stdout)
+    gone = 2**22 + 1  # above the kernel's pid_max: no such process
+
+    async def count() -> int:
+        return inbound((await local_runner(inbound_argv([pid, gone]), timeout=30)).stdout)
+
+    assert await count() == 0
+    host, port = v1.ref.address.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=5):
+        for _ in range(100):  # the accept reaches the container's table within a few ms
+            if await count() == 1:
+                break
+            await asyncio.sleep(0.02)
+        assert await count() == 1

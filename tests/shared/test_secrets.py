@@ -46,6 +46,7 @@ def test_logs_never_show_an_opened_secret(tmp_path: Path, capsys: pytest.Capture
     line = json.loads(err.strip().splitlines()[-1])
     assert "canary-secret-9f8e" not in err
     assert line["url"] == f"https://user:{MASK}@host"
+    structlog.reset_defaults()  # later tests in this worker must not inherit this configuration
 
 
 def test_settings_errors_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import shutil
 import time
+from typing import Any
 
 import structlog
 
@@ -24,6 +25,7 @@ from zpanel.events import BuildDone, BuildFailed, BuildStarted, DeploymentCancel
 from zpanel.models import Application, Deployment, Status
 from zpanel.secrets import Cipher
 from zpanel.settings import Settings
+from zpanel.slots import Slots
 from zpanel.state import State
 from zpanel_builder import errors
 from zpanel_builder.baseimages import BaseImages
@@ -32,6 +34,7 @@ from zpanel_builder.buildkit import find_client
 from zpanel_builder.checkout import SourceCache
 from zpanel_builder.executor import DockerBuilder
 from zpanel_builder.recipe import plan_build
+from zpanel_builder.source import is_full_commit
 
 log = structlog.get_logger("zpanel.builder")
 
@@ -50,10 +53,22 @@ class Builder:
         self.sources = SourceCache(settings.home / "git-cache")
         self.work = settings.home / "builds"
         self.images = BaseImages.from_env()
+        self.slots = Slots(settings.build_concurrency)
 
     async def handle(self, event: Event, delivery: Delivery) -> None:
         if not isinstance(event, DeploymentRequested):
             return
+
+        async def queued(ahead: int) -> None:
+            text = f"waiting for a build slot ({ahead} ahead)"
+            await logstream.append(self.bus, event.deployment_id, "build", text)
+
+        # claimed at once, built in one of build_concurrency slots; the record is read once the
+        # slot is ours, so a deployment cancelled or superseded while it queued is not built
+        async with self.slots.hold(queued):
+            await self._handle(event, delivery)
+
+    async def _handle(self, event: DeploymentRequested, delivery: Delivery) -> None:
         dep = await self.state.deployments.get(event.deployment_id)
         if dep.status not in (Status.QUEUED, Status.BUILDING):
             return  # superseded or cancelled while it waited, or built by an earlier copy of this message
@@ -132,9 +147,20 @@ class Builder:
         shutil.rmtree(dest, ignore_errors=True)
         dest.parent.mkdir(parents=True, exist_ok=True)
         pump.write(f"checking out {app.repo} at {commit[:12]}")
-        checkout = await self.sources.checkout(
-            app.repo, commit, dest, submodules=app.build.submodules, on_line=pump.write
+        # the image of this commit, if one exists, looked up while the checkout runs
+        tagged = (
+            asyncio.ensure_future(self.docker.tagged(image_ref(app.name, commit))) if is_full_commit(commit) else None
         )
+        if tagged is not None:
+            tagged.add_done_callback(_retrieved)  # an error of the lookup is the build's to raise, or nobody's
+        try:
+            checkout = await self.sources.checkout(
+                app.repo, commit, dest, submodules=app.build.submodules, on_line=pump.write
+            )
+        except BaseException:
+            if tagged is not None:
+                tagged.cancel()
+            raise
         try:
             build_vars = [v for v in app.env if v.build_time]
             args = {v.key: v.value for v in build_vars if not v.secret}
@@ -163,9 +189,12 @@ class Builder:
                 args={**app.build.args, **args},
                 secret_names=tuple(sorted(secrets)),
             )
-            result = await self.docker.build(spec, secrets=secrets, on_line=pump.write)
+            early = tagged if tagged is not None and spec.image == image_ref(app.name, commit) else None
+            result = await self.docker.build(spec, secrets=secrets, on_line=pump.write, tagged=early)
             return result.image, result.image_id, result.cached, checkout.commit
         finally:
+            if tagged is not None:
+                tagged.cancel()  # unless done
             await SourceCache.remove(checkout)
 
     async def _reuse(
@@ -199,6 +228,11 @@ class Builder:
         await self.bus.publish(BuildFailed(**ids, commit=commit, reason=reason, log_tail=tail[-20:]))
 
 
+def _retrieved(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
 async def _cancel_when(cancel: asyncio.Event, task: asyncio.Task[tuple[str, str, bool, str]]) -> None:
     await cancel.wait()
     task.cancel()
@@ -214,7 +248,7 @@ async def setup(bus: Bus, settings: Settings) -> Builder:
         subjects=[subjects.stage("deployment.requested", "*")],
         stream="PIPELINE",
         handler=builder.handle,
-        concurrency=settings.build_concurrency,
+        concurrency=settings.build_claims,  # claims; builds run in self.slots
         # a copy redelivered while the first still builds (its ack wait lapsed) waits for it, then
         # finds the image built: two copies at once would delete each other's build directory
         serialize_by=lambda e: e.deployment_id,

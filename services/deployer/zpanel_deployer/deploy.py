@@ -3,8 +3,10 @@ crash or a redelivered message). The order of operations is the plan's business 
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Callable, Mapping, Sequence
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from zpanel.models import ContainerRef
@@ -17,6 +19,14 @@ from zpanel_deployer.executor.base import Executor
 from zpanel_deployer.request import DeployRequest, Placement
 from zpanel_deployer.strategies import DEFAULT_DRAIN_S, plan_for
 from zpanel_deployer.strategies.steps import Plan
+from zpanel_proxy_sync import drain as drain_check
+
+DRAIN_SETTLE_S = 0.05
+"""Before the first count: a request the proxy routed to the old version just before the switch
+has connected by then (the switch was verified before the deployer got here)."""
+DRAIN_POLL_S = 0.05
+UNREADABLE_DRAIN_S = 2.0
+"""When a server's /proc does not show the old containers' connections: a fixed grace instead."""
 
 Log = Callable[[str], None]
 MISSING = ("No such container", "no such container")
@@ -31,10 +41,17 @@ class Pruned:
 
 
 class Deployer:
-    def __init__(self, executor: Executor, placement: Placement | None = None, log: Log | None = None) -> None:
+    def __init__(
+        self,
+        executor: Executor,
+        placement: Placement | None = None,
+        log: Log | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.ex = executor
         self.placement = placement or Placement()
         self.log: Log = log or (lambda _line: None)
+        self.clock = clock
 
     # --- reading -------------------------------------------------------------------------
 
@@ -88,7 +105,13 @@ class Deployer:
             role=role,
         )
         if replica is not None:
-            labels |= L.traefik_labels(app_id=req.app.id, domains=req.app.domains, port=req.app.port, network=p.network)
+            labels |= L.traefik_labels(
+                app_id=req.app.id,
+                domains=req.app.domains,
+                port=req.app.port,
+                network=p.network,
+                certresolver=p.certresolver,
+            )
         labels |= dict(req.extra_labels)
         publish = (docker.Publish(req.app.port, None, p.publish_ip),) if p.publish_ip and replica is not None else ()
         return docker.ContainerSpec(
@@ -153,7 +176,10 @@ class Deployer:
             self.log(f"starting container {name} from {req.image}")
             result = await self.ex.run(docker.run(spec), check=False)
             if result.ok:
-                continue  # read it back like a found one: one code path for the address
+                started = await self.inspect(name)
+                if started:
+                    return started[0].ref(req.app.port, self.placement.network)
+                continue  # gone at once (removed by a racing delivery?): look again
             if "is already in use" not in result.err:
                 raise CommandError(self.ex.server, result.argv, result.returncode, req.redact(result.err))
         raise CommandError(self.ex.server, docker.run(spec), None, f"container {name} keeps disappearing")
@@ -184,6 +210,42 @@ class Deployer:
         errors = [line for line in result.err.splitlines() if line.strip() and not any(m in line for m in MISSING)]
         if not result.ok and errors:
             raise CommandError(self.ex.server, argv, result.returncode, "\n".join(errors))
+
+    async def drain(
+        self, names: Sequence[str], timeout: float, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    ) -> drain_check.Drained:
+        """Return once the (no longer routed) containers hold no inbound connection, or after
+        ``timeout``: their requests in flight finish before they are stopped. Read on the server
+        through the executor (``/proc/<pid>/net/tcp*`` of each container), so the same on
+        ``local`` and over SSH; an idle version is retired at once."""
+        if not names:
+            return drain_check.Drained(0.0, 0)
+        found = await self.ex.run(
+            [docker.DOCKER, "inspect", "--type", "container", "--format", "{{.State.Pid}}", *names], check=False
+        )
+        pids = drain_check.parse_pids(found.out)
+        if not pids:
+            return drain_check.Drained(0.0, 0)
+
+        async def count() -> int:
+            result = await self.ex.run(drain_check.inbound_argv(pids), check=False, timeout=30)
+            return drain_check.inbound(result.out)
+
+        listed = ", ".join(names)
+        try:
+            drained = await drain_check.wait_drained(
+                count, timeout=timeout, settle=DRAIN_SETTLE_S, interval=DRAIN_POLL_S, clock=self.clock, sleep=sleep
+            )
+        except drain_check.Unreadable as exc:
+            grace = min(timeout, UNREADABLE_DRAIN_S)
+            self.log(f"{exc}: giving {listed} {grace:g}s to finish their requests")
+            await sleep(grace)
+            return drain_check.Drained(grace, 0)
+        if drained.remaining:
+            self.log(f"{listed}: {drained.remaining} connection(s) still open after {timeout:g}s; stopping anyway")
+        else:
+            self.log(f"{listed} drained in {drained.waited:.2f}s")
+        return drained
 
     async def stop(self, names: Sequence[str]) -> None:
         if names:

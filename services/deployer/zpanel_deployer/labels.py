@@ -4,7 +4,8 @@
 ``docker ps --filter label=zpanel.deployment=<id>``. The Traefik labels follow the scheme Coolify
 uses (routers ``http-<i>-<id>`` and ``https-<i>-<id>`` per domain, entry points ``http``/``https``,
 ``redirect-to-https`` and ``gzip`` middlewares, the ``letsencrypt`` resolver), so a Traefik with the
-Docker provider routes the app without any file from proxy-sync.
+Docker provider routes the app without any file from proxy-sync. The resolver is named only when
+asked for (with ``ZPANEL_ACME_EMAIL``): a Traefik without it would log an error for every router.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def traefik_labels(
     domains: Sequence[str],
     port: int,
     network: str | None = None,
-    certresolver: str | None = "letsencrypt",
+    certresolver: str | None = None,
 ) -> dict[str, str]:
     """Routers and services for each domain. Every replica of every deployment of the app carries the
     same router and service names, so Traefik's Docker provider load-balances across whatever runs."""

@@ -27,6 +27,8 @@ class Placement:
     stop_timeout: int = 10
     predeploy_timeout: float = 900.0
     log_tail: int = 20
+    certresolver: str | None = None
+    """The ACME resolver Traefik labels name for public domains: set only where the proxy has it."""
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ class Progress:
     reached: int  # steps[:reached] are done
     containers: list[ContainerRef] = field(default_factory=list)  # the new ones, in replica order
     output: list[str] = field(default_factory=list)  # pre/post-deploy output, redacted
+    started: dict[str, ContainerRef] = field(default_factory=dict)  # read back by StartNew, by name
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -84,7 +85,11 @@ async def walk(
         except Exception as exc:
             raise PlanStepError(index, step, exc) from exc
         progress.reached = index + 1
-    progress.containers = await deployer.refs(req, plan.new)
+    if all(name in progress.started for name in plan.new):
+        # each was read back as it started: no second inspect of the same containers
+        progress.containers = [progress.started[name] for name in plan.new]
+    else:
+        progress.containers = await deployer.refs(req, plan.new)
     return progress
 
 
@@ -95,15 +100,16 @@ async def _do(
         case S.PreDeploy(command):
             progress.output += await d.pre_deploy(req, command)
         case S.StartNew(replica, _name):
-            await d.ensure_replica(req, replica)
+            ref = await d.ensure_replica(req, replica)
+            progress.started[ref.name] = ref
         case S.WaitHealthy(names):
             assert hooks is not None
             await hooks.wait_healthy(await _refs(d, req, names))
         case S.Switch(names):
             assert hooks is not None
             await hooks.switch(await _refs(d, req, names))
-        case S.Drain(_names, seconds):
-            await sleep(seconds)
+        case S.Drain(names, seconds):
+            await d.drain(names, seconds, sleep=sleep)
         case S.StopOld(names):
             await d.stop(names)
         case S.StartOld(names):

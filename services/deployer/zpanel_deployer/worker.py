@@ -43,6 +43,7 @@ from zpanel.events import (
 from zpanel.models import Deployment, Server, preview_app
 from zpanel.secrets import Cipher
 from zpanel.settings import Settings
+from zpanel.slots import SlotsPer
 from zpanel.state import State
 from zpanel_deployer.deploy import Deployer
 from zpanel_deployer.executor.local import LocalExecutor
@@ -87,12 +88,15 @@ class DeployWorker:
         self.state = State(bus)
         self.servers = servers or Servers()
         self.local = LocalExecutor()
+        self.slots = SlotsPer(settings.deploy_concurrency)  # docker work per server; claims are more
 
     def placement(self, server: Server) -> Placement:
         # every server publishes app ports on its own loopback: its proxy and the health probes
         # (run on that server, over SSH for remote ones) reach containers there
         root = str(self.settings.home.resolve() / "apps") if server.kind == "local" else DEFAULT_ROOT
-        return Placement(root=root, publish_ip="127.0.0.1")
+        # public domains name the ACME resolver only when the proxies have it (ZPANEL_ACME_EMAIL)
+        resolver = "letsencrypt" if self.settings.acme_email else None
+        return Placement(root=root, publish_ip="127.0.0.1", certresolver=resolver)
 
     async def context(self, dep: Deployment, image: str) -> Context:
         server = await self.state.servers.get(dep.server_id)
@@ -115,7 +119,7 @@ class DeployWorker:
             return
         dep = await self.state.deployments.get(event.deployment_id)
         if isinstance(event, DeploymentCancelled | DeploymentFailed):
-            await self.clean_up(dep)
+            await self.clean_up(dep, getattr(event, "image", None))
             return
         if dep.status.terminal:
             return
@@ -127,13 +131,18 @@ class DeployWorker:
         if not image:
             raise PermanentError(f"deployment {dep.id} has no image to deploy")
         ctx = await self.context(dep, image)
+
+        async def queued(ahead: int) -> None:
+            ctx.pump.write(f"waiting for a deploy slot on {ctx.server.name} ({ahead} ahead)")
+
         try:
-            if isinstance(event, BuildDone):
-                await self.start_new(ctx, delivery)
-            elif isinstance(event, ProxyUpdated):
-                await self.retire_old(ctx)
-            elif isinstance(event, HealthFailed | ProxyFailed):
-                await self.roll_back(ctx, event.reason, list(event.log_tail))
+            async with self.slots[ctx.server.name].hold(queued):
+                if isinstance(event, BuildDone):
+                    await self.start_new(ctx, delivery)
+                elif isinstance(event, ProxyUpdated):
+                    await self.retire_old(ctx)
+                elif isinstance(event, HealthFailed | ProxyFailed):
+                    await self.roll_back(ctx, event.reason, list(event.log_tail))
         finally:
             await ctx.pump.close()
 
@@ -239,11 +248,13 @@ class DeployWorker:
             )
         )
 
-    async def clean_up(self, dep: Deployment) -> None:
+    async def clean_up(self, dep: Deployment, image: str | None = None) -> None:
         """A cancelled or failed deployment leaves nothing running, unless it is the live version."""
-        if await self.state.current(dep.app_id) == dep.id or not dep.image:
+        if await self.state.current(dep.app_id) == dep.id:
             return
-        ctx = await self.context(dep, dep.image)
+        # containers are found by their deployment label: a record that has not caught up with
+        # build.done yet (no image) must not keep them running
+        ctx = await self.context(dep, image or dep.image or "")
         try:
             removed = await ctx.deployer.remove_deployment(ctx.req)
             if removed:
@@ -281,5 +292,7 @@ def _shows_deploy_done(dep: Deployment) -> bool:
 
 async def setup(bus: Bus, settings: Settings) -> DeployWorker:
     worker = DeployWorker(bus, settings, Cipher.from_home(settings.home, settings.secret_key))
-    await bus.consume_per_server(stage="deployer", event_types=HANDLED, handler=worker.handle, concurrency=4)
+    await bus.consume_per_server(
+        stage="deployer", event_types=HANDLED, handler=worker.handle, concurrency=settings.deploy_claims
+    )
     return worker

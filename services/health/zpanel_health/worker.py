@@ -145,5 +145,7 @@ class HealthWorker:
 async def setup(bus: Bus, settings: Settings, reach_for: ReachFor | None = None) -> HealthWorker:
     cipher = Cipher.from_home(settings.home, settings.secret_key)
     worker = HealthWorker(bus, reach_for or ssh_reach(cipher), cipher)
-    await bus.consume_per_server(stage="health", event_types=["deploy.done"], handler=worker.handle, concurrency=8)
+    await bus.consume_per_server(
+        stage="health", event_types=["deploy.done"], handler=worker.handle, concurrency=settings.stage_claims
+    )
     return worker

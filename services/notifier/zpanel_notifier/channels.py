@@ -7,22 +7,34 @@ thread pool, so the event loop keeps serving other targets while one SMTP server
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-import apprise
-import httpx
-from apprise.result import AppriseResult, AppriseResultStatus
-
+from zpanel.lazy import lazy_module
 from zpanel_notifier import signed
 from zpanel_notifier.errors import SendError
 from zpanel_notifier.messages import Notification
 from zpanel_notifier.redaction import redact_urls
 from zpanel_notifier.targets import SECRET_PARAM, Target
 
-# Memory only: the notifier keeps no state on disk (delivery ids live in the NATS KV bucket).
-ASSET = apprise.AppriseAsset(app_id="Zpanel", app_desc="Zpanel deployment notifications", storage_mode="memory")
+if TYPE_CHECKING:
+    import apprise
+    import httpx
+    from apprise.result import AppriseResult
+else:  # 7 MB RSS together: an idle notifier with nothing to send never loads them
+    apprise = lazy_module("apprise")
+    httpx = lazy_module("httpx")
+
+
+@functools.cache
+def asset() -> apprise.AppriseAsset:
+    # Memory only: the notifier keeps no state on disk (delivery ids live in the NATS KV bucket).
+    return apprise.AppriseAsset(app_id="Zpanel", app_desc="Zpanel deployment notifications", storage_mode="memory")
+
+
 MAX_REASON_CHARS = 300
 
 
@@ -39,9 +51,13 @@ class Channels:
         self.timeout = timeout
         self._now = now
         self._own_client = client is None
-        # No redirects: a receiver that moved must be re-registered, not followed blindly with
-        # a signed body.
-        self._client = client or httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        self._given = client
+
+    @functools.cached_property
+    def _client(self) -> httpx.AsyncClient:
+        # Made on the first signed send (httpx loads then). No redirects: a receiver that moved
+        # must be re-registered, not followed blindly with a signed body.
+        return self._given or httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
 
     async def __aenter__(self) -> Channels:
         return self
@@ -52,7 +68,7 @@ class Channels:
         await self.aclose()
 
     async def aclose(self) -> None:
-        if self._own_client:
+        if self._own_client and "_client" in self.__dict__:
             await self._client.aclose()
 
     async def send(self, target: Target, note: Notification, delivery_id: str) -> None:
@@ -81,7 +97,7 @@ class Channels:
 async def send_apprise(target: Target, note: Notification, *, timeout: float) -> None:
     # A fresh Apprise per attempt: its plugins remember what they delivered, and a retry must
     # start clean.
-    sender = apprise.Apprise(asset=ASSET)
+    sender = apprise.Apprise(asset=asset())
     if not sender.add(target.url):
         raise SendError(f"{target.label}: apprise does not accept this URL", retryable=False)
     result = await sender.async_notify(
@@ -97,6 +113,8 @@ async def send_apprise(target: Target, note: Notification, *, timeout: float) ->
 
 def failure_reason(result: AppriseResult, timeout: float) -> str:
     """Apprise reports why only in the log lines it captured for the attempt."""
+    from apprise.result import AppriseResultStatus
+
     if result.status == AppriseResultStatus.TIMEOUT:
         return f"no answer within {timeout:g}s"
     messages = [entry.message for service in result.results for entry in service.logs()]

@@ -15,12 +15,16 @@ import hmac
 import json
 import secrets
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-
+from zpanel.lazy import lazy_module
 from zpanel_notifier.errors import SendError, TargetError
 from zpanel_notifier.redaction import redact_urls
+
+if TYPE_CHECKING:
+    import httpx
+else:
+    httpx = lazy_module("httpx")  # loaded on the first signed send
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the format's prefix, not a secret
 SECRET_BYTES = 32

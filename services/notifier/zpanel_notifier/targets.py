@@ -21,12 +21,10 @@ import hashlib
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
-import apprise
-from apprise.manager_plugins import NotificationManager
-
+from zpanel.lazy import lazy_module
 from zpanel_notifier import signed
 from zpanel_notifier.errors import TargetError
 from zpanel_notifier.messages import NOTIFIABLE
@@ -34,6 +32,11 @@ from zpanel_notifier.redaction import redact_url
 
 EVENTS_PARAM = "zpanel_events"
 SECRET_PARAM = "zpanel_secret"  # noqa: S105 - a parameter name
+if TYPE_CHECKING:
+    import apprise
+else:
+    apprise = lazy_module("apprise")  # loaded when an apprise URL is first checked
+
 APPRISE_HELP = "see https://github.com/caronc/apprise/wiki for each service's URL"
 
 SHORT_NAMES = {t.split(".", 1)[1] if t.startswith("deployment.") else t.replace(".", "_"): t for t in NOTIFIABLE}
@@ -103,6 +106,8 @@ def parse_target(spec: str, *, app_id: str | None = None) -> Target:
         return Target(url=url, kind="signed", events=events, app_id=app_id, secret=secret)
     if secret is not None:
         raise TargetError(f"{SECRET_PARAM} applies to https:// targets only, not to {scheme}:// ({redact_url(url)})")
+    from apprise.manager_plugins import NotificationManager
+
     if scheme not in NotificationManager():
         hint = RETIRED.get(scheme, "")
         raise TargetError(f"notification URLs starting with {scheme}:// are not supported; {hint}{APPRISE_HELP}")

@@ -131,7 +131,7 @@ class Notifier:
             subjects=[subjects.stage(t, "*") for t in NOTIFIABLE],
             stream="PIPELINE",
             handler=self.handle,
-            concurrency=8,
+            concurrency=self.settings.stage_claims,
         )
 
 

@@ -4,7 +4,8 @@ with TLS, one for HTTPS (``zp-https``); each application owns the routes whose `
 so the client can swap them in one atomic, compare-and-set PATCH.
 
 Local domains (``.localhost``, test domains, IPs) are listed in one TLS automation policy with
-Caddy's internal issuer; every other domain gets Caddy's default (ACME).
+Caddy's internal issuer. Every other domain gets the ACME issuer with ``ZPANEL_ACME_EMAIL`` (see
+``acme``), else the internal one too: a self-signed certificate, as Traefik's default.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from zpanel_proxy_sync.acme import Acme
 from zpanel_proxy_sync.routes import DEPLOYMENT_HEADER, AppRoute, is_local_domain
 
 HTTP_SERVER = "zp-http"
@@ -24,7 +26,7 @@ def _port(address: str) -> int:
 
 
 def base_config(
-    admin_address: str, http_address: str = ":80", https_address: str | None = ":443", acme_email: str | None = None
+    admin_address: str, http_address: str = ":80", https_address: str | None = ":443", acme: Acme | None = None
 ) -> dict[str, Any]:
     """The whole configuration Caddy starts with: no routes yet."""
     servers: dict[str, Any] = {
@@ -40,14 +42,17 @@ def base_config(
             "routes": [],
             "automatic_https": {"disable_redirects": True},
         }
-        acme: dict[str, Any] = {"module": "acme"}
-        if acme_email:
-            acme["email"] = acme_email
+        # HTTP-01 is answered on the HTTP port, TLS-ALPN-01 on the HTTPS server
+        public: dict[str, Any] = {"module": "internal"}
+        if acme:
+            public = {"module": "acme", "email": acme.email}
+            if acme.ca:
+                public["ca"] = acme.ca
         apps["tls"] = {
             "automation": {
                 "policies": [
                     {"@id": INTERNAL_POLICY, "subjects": ["localhost"], "issuers": [{"module": "internal"}]},
-                    {"issuers": [acme]},
+                    {"issuers": [public]},
                 ]
             }
         }

@@ -5,6 +5,10 @@ bounded by a drain timeout; only then does the deployer stop it.
 on the app's port in ``/proc/<pid>/net/tcp{,6}``, read on the host (through the runner), so it
 works for any image, with nothing inside it. A connection kept idle by HTTP keep-alive also
 counts; servers close those after their keep-alive timeout, and the drain timeout bounds the wait.
+
+The deployer retires old versions with ``inbound_argv``/``inbound``: several containers in one
+command (one round trip per poll over SSH), and connections counted on whatever ports the
+container listens on, so it needs no port and ignores the app's own outgoing connections.
 """
 
 from __future__ import annotations
@@ -16,6 +20,19 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 ESTABLISHED = "01"
+LISTEN = "0A"
+
+# One section per readable process ("== pid" then its tcp and tcp6 tables); "!! pid" when the
+# process exists but its tables cannot be read (another user's process, a hardened /proc); a
+# process that is gone prints nothing: nothing left to drain.
+INBOUND_SCRIPT = (
+    'for p; do if t=$(cat "/proc/$p/net/tcp" 2>/dev/null); then echo "== $p"; printf "%s\\n" "$t"; '
+    'cat "/proc/$p/net/tcp6" 2>/dev/null; elif [ -e "/proc/$p" ]; then echo "!! $p"; fi; done'
+)
+
+
+class Unreadable(Exception):
+    """The connections of a running container cannot be read: how long to wait is unknown."""
 
 
 class Runner(Protocol):
@@ -43,6 +60,46 @@ def established_on(proc_net_tcp: str, port: int) -> int:
         if local_port == port and fields[3] == ESTABLISHED:
             count += 1
     return count
+
+
+def listening_inbound(proc_net_tcp: str) -> int:
+    """Established connections whose local port is one this network namespace listens on: the
+    requests in flight (and kept-alive connections), not the app's own outgoing connections."""
+    listening: set[int] = set()
+    established: list[int] = []
+    for line in proc_net_tcp.splitlines():
+        fields = line.split()
+        if len(fields) < 4 or ":" not in fields[1]:
+            continue
+        port = int(fields[1].rsplit(":", 1)[1], 16)
+        if fields[3] == LISTEN:
+            listening.add(port)
+        elif fields[3] == ESTABLISHED:
+            established.append(port)
+    return sum(1 for port in established if port in listening)
+
+
+def inbound_argv(pids: Sequence[int]) -> list[str]:
+    return ["sh", "-c", INBOUND_SCRIPT, "sh", *(str(p) for p in pids)]
+
+
+def inbound(output: str) -> int:
+    """Total inbound connections from ``inbound_argv``'s output, each process on its own."""
+    total, section = 0, ""
+    for line in output.splitlines(keepends=True):
+        if line.startswith("!! "):
+            raise Unreadable(f"cannot read the connections of process {line[3:].strip()}")
+        if line.startswith("== "):
+            total += listening_inbound(section)
+            section = ""
+        else:
+            section += line
+    return total + listening_inbound(section)
+
+
+def parse_pids(output: str) -> list[int]:
+    """Running containers' pids from ``docker inspect --format {{.State.Pid}}`` (0: not running)."""
+    return [int(v) for v in output.split() if v.isdigit() and v != "0"]
 
 
 def connection_counter(

@@ -15,3 +15,8 @@ class BadRoute(PermanentError):
 class VerifyFailed(PermanentError):
     """After the switch, requests through the proxy did not reach the new deployment in time. The
     previous routes have been restored when this is raised by ``switch``."""
+
+
+class ProxyBootError(ProxyError, PermanentError):
+    """The server's proxy cannot be started as things stand (no Docker there, a port taken): an
+    operator must act, so the deployment fails at once with this reason instead of retrying."""

@@ -38,7 +38,9 @@ class TlsOptions:
     redirect: Literal["public", "all", "none"] = "public"
     """Which domains answer plain HTTP with a redirect to HTTPS. Local domains are served on both
     by default: a browser would warn about their self-signed certificate."""
-    certresolver: str = "letsencrypt"
+    certresolver: str | None = None
+    """The Traefik resolver that certifies public domains (``acme.resolver``): only when the proxy
+    has it, i.e. with ``ZPANEL_ACME_EMAIL``; None: the proxy's default certificate."""
     https_port: int = 443
     """Where redirects point (the proxy's HTTPS port as clients see it)."""
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from zpanel_proxy_sync.acme import RESOLVER, Acme
 from zpanel_proxy_sync.routes import DEPLOYMENT_HEADER, AppRoute
 
 WEB = "web"
@@ -19,6 +20,9 @@ WEBSECURE = "websecure"
 RETRY_ATTEMPTS = 3
 RETRY_INTERVAL = "50ms"
 IDLE_TIMEOUT = "1s"
+THROTTLE = "50ms"
+DEFAULT_CERT_FILE = "zpanel-default-cert.yml"
+"""Not ``zp-<app>.yml``: no application's file can have this name."""
 
 
 def rule(domains: tuple[str, ...]) -> str:
@@ -54,11 +58,13 @@ def dynamic_config(route: AppRoute, web: str = WEB, websecure: str = WEBSECURE) 
     if route.tls.enabled:
         if route.public_domains:
             secure = _router(route.public_domains, websecure, name, [retry, tag])
-            secure["tls"] = {"certResolver": route.tls.certresolver}
+            # no resolver named when the proxy has none: Traefik would log an error on every
+            # reload and serve its default certificate all the same
+            secure["tls"] = {"certResolver": route.tls.certresolver} if route.tls.certresolver else {}
             routers[f"{name}-https"] = secure
         if route.local_domains:
             local = _router(route.local_domains, websecure, name, [retry, tag])
-            local["tls"] = {}  # Traefik's default certificate: self-signed, generated at start
+            local["tls"] = {}  # the default certificate: self-signed, see default_cert
             routers[f"{name}-https-local"] = local
 
     servers = [{"url": f"http://{u}"} for u in route.upstreams]
@@ -76,6 +82,12 @@ def dynamic_config(route: AppRoute, web: str = WEB, websecure: str = WEBSECURE) 
     }
 
 
+def default_certificate(cert_pem: str, key_pem: str) -> dict[str, Any]:
+    """The ``default`` TLS store's certificate, inline (Traefik reads PEM content where a path
+    would go): see ``default_cert`` for why Zpanel provides one."""
+    return {"tls": {"stores": {"default": {"defaultCertificate": {"certFile": cert_pem, "keyFile": key_pem}}}}}
+
+
 def render(document: dict[str, Any]) -> str:
     return yaml.safe_dump(document, sort_keys=True, default_flow_style=False)
 
@@ -85,33 +97,32 @@ def static_config(
     web_address: str = ":80",
     websecure_address: str | None = ":443",
     ping_address: str | None = None,
-    acme_email: str | None = None,
-    acme_storage: str | None = None,
-    certresolver: str = "letsencrypt",
+    acme: Acme | None = None,
+    acme_storage: str = "acme.json",
     log_level: str = "WARN",
 ) -> dict[str, Any]:
     """Traefik's static configuration as Zpanel runs it: the file provider watching
-    ``dynamic_dir`` with a 50 ms throttle (Traefik's 2 s default would delay every switch)."""
+    ``dynamic_dir`` with a 50 ms throttle (Traefik's 2 s default would delay every switch). The
+    throttle only delays a change that follows another reload within 50 ms: a switch writes one
+    file with one rename (see ``traefik_file``), so a lone switch is never throttled.
+
+    With ``acme``, the resolver ``letsencrypt`` (HTTP-01 on the ``web`` entrypoint) keeps its
+    account and certificates in ``acme_storage``, a file Traefik creates with mode 600."""
     entrypoints: dict[str, Any] = {WEB: {"address": web_address}}
     if websecure_address:
         entrypoints[WEBSECURE] = {"address": websecure_address}
     doc: dict[str, Any] = {
         "entryPoints": entrypoints,
-        "providers": {"providersThrottleDuration": "50ms", "file": {"directory": dynamic_dir, "watch": True}},
+        "providers": {"providersThrottleDuration": THROTTLE, "file": {"directory": dynamic_dir, "watch": True}},
         "log": {"level": log_level},
         "global": {"checkNewVersion": False, "sendAnonymousUsage": False},
     }
     if ping_address:
         entrypoints["ping"] = {"address": ping_address}
         doc["ping"] = {"entryPoint": "ping"}
-    if acme_email:
-        doc["certificatesResolvers"] = {
-            certresolver: {
-                "acme": {
-                    "email": acme_email,
-                    "storage": acme_storage or "acme.json",
-                    "httpChallenge": {"entryPoint": WEB},
-                }
-            }
-        }
+    if acme:
+        resolver: dict[str, Any] = {"email": acme.email, "storage": acme_storage, "httpChallenge": {"entryPoint": WEB}}
+        if acme.ca:
+            resolver["caServer"] = acme.ca
+        doc["certificatesResolvers"] = {RESOLVER: {"acme": resolver}}
     return doc

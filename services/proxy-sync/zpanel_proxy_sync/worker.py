@@ -7,6 +7,7 @@ and the deployer rolls back: the old version never stops serving.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import structlog
@@ -20,9 +21,12 @@ from zpanel.secrets import Cipher
 from zpanel.settings import Settings
 from zpanel.state import State
 from zpanel_deployer.servers import Servers
+from zpanel_proxy_sync import bootstrap
+from zpanel_proxy_sync.acme import Acme, resolver
 from zpanel_proxy_sync.backend import ProxyBackend
 from zpanel_proxy_sync.caddy_client import CaddyBackend, CaddyClient
 from zpanel_proxy_sync.errors import BadRoute, VerifyFailed
+from zpanel_proxy_sync.proxy_boot import ProxyBoot
 from zpanel_proxy_sync.routes import AppRoute, TlsOptions
 from zpanel_proxy_sync.switch import switch
 from zpanel_proxy_sync.traefik_file import TraefikFileBackend
@@ -34,12 +38,31 @@ log = structlog.get_logger("zpanel.proxy_sync")
 BackendFor = Callable[[Server], ProxyBackend]
 
 
-def backends(settings: Settings, cipher: Cipher | None = None, servers: Servers | None = None) -> BackendFor:
+def proxy_spec(server: Server, settings: Settings, bind: str = "") -> bootstrap.ProxySpec:
+    """The Traefik Zpanel runs on an SSH server (``bind``: ``ZPANEL_PROXY_BIND``, as for the
+    local proxy; empty in production: every interface)."""
+    return bootstrap.ProxySpec(
+        proxy_dir=server.proxy_dir,
+        image=settings.proxy_image,
+        http_port=server.proxy_http_port,
+        https_port=server.proxy_https_port,
+        bind=bind,
+        name=bootstrap.CONTAINER,
+        acme=Acme.of(settings.acme_email, settings.acme_ca),
+    )
+
+
+def backends(
+    settings: Settings, cipher: Cipher | None = None, servers: Servers | None = None, boot: ProxyBoot | None = None
+) -> BackendFor:
     """``local``: the stack's own Traefik directory or Caddy admin API. SSH servers: their Traefik
-    directory, written over the same pooled SSH connection the deployer uses."""
+    directory, written over the same pooled SSH connection the deployer uses, after making sure
+    (once per process) that the server runs that Traefik unless it opted out (``manage_proxy``)."""
     traefik = TraefikFileBackend(settings.traefik_dir)
     caddy = CaddyBackend(CaddyClient(settings.caddy_admin_url))
     pool = servers or Servers()
+    proxies = boot or ProxyBoot()
+    bind = os.environ.get("ZPANEL_PROXY_BIND", "")
 
     def backend_for(server: Server) -> ProxyBackend:
         if server.kind == "local":
@@ -49,7 +72,14 @@ def backends(settings: Settings, cipher: Cipher | None = None, servers: Servers 
                 f"server {server.name!r} uses {server.proxy}; SSH servers are routed with Traefik only"
             )
         executor = pool.executor(server, cipher.open(server.private_key))
-        return RemoteTraefikBackend(executor, server.proxy_dir)
+        ensure = None
+        if server.manage_proxy:
+            spec = proxy_spec(server, settings, bind)
+
+            async def ensure() -> str:
+                return await proxies.ensure(executor, server.host, spec)
+
+        return RemoteTraefikBackend(executor, server.proxy_dir, ensure_proxy=ensure)
 
     return backend_for
 
@@ -71,13 +101,23 @@ class ProxyWorker:
             secure = httpx_fetch(f"https://127.0.0.1:{self.settings.proxy_https_port}")
         else:  # from outside, as a visitor reaches the server
             plain = httpx_fetch(f"http://{server.host}:{server.proxy_http_port}")
-            secure = httpx_fetch(f"https://{server.host}:443")
+            secure = httpx_fetch(f"https://{server.host}:{server.proxy_https_port or 443}")
         redirected = set(route.redirected())
 
         async def fetch(host: str) -> tuple[int, str | None]:
             return await (secure if host in redirected else plain)(host)
 
         return fetch
+
+    def tls_for(self, server: Server) -> TlsOptions:
+        """An SSH server's proxy serves HTTPS on its own port, or not at all."""
+        # public domains name the resolver only when the proxies have it (ZPANEL_ACME_EMAIL)
+        named = resolver(Acme.of(self.settings.acme_email, self.settings.acme_ca))
+        if server.kind == "local":
+            return TlsOptions(https_port=self.settings.proxy_https_port, certresolver=named)
+        if server.proxy_https_port is None:
+            return TlsOptions(enabled=False)
+        return TlsOptions(https_port=server.proxy_https_port, certresolver=named)
 
     async def handle(self, event: Event, delivery: Delivery) -> None:
         if isinstance(event, PreviewTornDown):
@@ -106,7 +146,7 @@ class ProxyWorker:
                 domains=tuple(app.domains),
                 upstreams=tuple(upstreams),
                 deployment_id=dep.id,
-                tls=TlsOptions(https_port=self.settings.proxy_https_port),
+                tls=self.tls_for(server),
             )
             fetch = self.fetch_for(route, server)
             switched = await switch(
@@ -147,6 +187,9 @@ async def setup(bus: Bus, settings: Settings) -> ProxyWorker:
     settings.traefik_dir.mkdir(parents=True, exist_ok=True)
     worker = ProxyWorker(bus, settings, backends(settings, Cipher.from_home(settings.home, settings.secret_key)))
     await bus.consume_per_server(
-        stage="proxy", event_types=["health.passed", "preview.torn_down"], handler=worker.handle, concurrency=8
+        stage="proxy",
+        event_types=["health.passed", "preview.torn_down"],
+        handler=worker.handle,
+        concurrency=settings.stage_claims,
     )
     return worker

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from starlette.types import Receive, Scope, Send
 
 from zpanel.bus import Bus
 from zpanel.secrets import Cipher
@@ -22,6 +23,7 @@ from zpanel_webhook_gateway.api import (
     dlq,
     env,
     errors,
+    hotpath,
     logs,
     servers,
     tokens,
@@ -32,7 +34,19 @@ from zpanel_webhook_gateway.api.servercheck import default_server_checker
 from zpanel_webhook_gateway.conductor import Conductor
 from zpanel_webhook_gateway.dashboard import router as dashboard_router
 
-__all__ = ["Limits", "create_app"]
+__all__ = ["GatewayApp", "Limits", "create_app"]
+
+
+class GatewayApp(FastAPI):
+    """FastAPI, with provider webhooks answered before its middleware stack and router: the hot
+    path of the gateway (see ``api/hotpath.py``); every other request goes the usual way."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if hotpath.served_here(scope):
+            scope["app"] = self
+            await hotpath.serve(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(
@@ -45,7 +59,7 @@ def create_app(
     server_checker: ServerChecker | None = None,
     limits: Limits | None = None,
 ) -> FastAPI:
-    app = FastAPI(
+    app = GatewayApp(
         title="Zpanel",
         version="1",
         description="Push-to-deploy: provider webhooks and the control API. "

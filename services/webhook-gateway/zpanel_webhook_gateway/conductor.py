@@ -28,6 +28,8 @@ from zpanel.events import (
 from zpanel.models import Application, Deployment, StageRecord, Status, Trigger, preview_app, utcnow
 from zpanel.state import State
 from zpanel_webhook_gateway.idempotency import deployment_id_for
+from zpanel_webhook_gateway.inflight import InFlight
+from zpanel_webhook_gateway.priority import Priority
 
 __all__ = ["Conductor", "deployment_id_for", "new_deployment_id"]
 
@@ -43,6 +45,8 @@ class Conductor:
         self.bus = bus
         self.state = state
         self.lock = KeyLock(bus, ttl=30.0)
+        self.inflight = InFlight()  # deployments a webhook's 202 promised, until admission
+        self.priority = Priority()  # webhook answers before their admission (intake)
 
     async def request(
         self,
@@ -55,10 +59,49 @@ class Conductor:
         preview: int | None = None,
         deployment_id: str | None = None,
     ) -> Deployment:
+        dep = self.draft(
+            app,
+            trigger,
+            commit=commit,
+            image=image,
+            rollback_of=rollback_of,
+            preview=preview,
+            deployment_id=deployment_id,
+        )
+        try:
+            await self.state.create_deployment(dep)
+        except Conflict:
+            return await self.state.deployments.get(dep.id)  # a redelivered trigger: already requested
+        await self._mark_open(dep)
+        async with self.lock.hold(f"admit.{dep.app_id}"):
+            active = await self.state.active(dep.app_id)
+            if active is None or active == dep.id:
+                await self.state.claim_active(dep.app_id, dep.id)
+                await self._admit(dep)
+            else:
+                replaced = await self.state.swap_pending(dep.app_id, dep.id)
+                if replaced and replaced != dep.id:
+                    await self.supersede(replaced, by=dep.id)
+                log.info("deployment.queued_behind", deployment_id=dep.id, active=active)
+        return dep
+
+    def draft(
+        self,
+        app: Application,
+        trigger: Trigger,
+        *,
+        commit: str | None = None,
+        image: str | None = None,
+        rollback_of: str | None = None,
+        preview: int | None = None,
+        deployment_id: str | None = None,
+    ) -> Deployment:
+        """The record ``request`` would create, unsaved: also what the API shows for a deployment
+        promised in a webhook's 202 whose admission is still on its way (see ``inflight``)."""
         if preview is not None:
             app = preview_app(app, preview)
         now = utcnow()
-        dep = Deployment(
+        return Deployment(
             id=deployment_id or new_deployment_id(),
             app_id=app.id,
             app_name=app.name,
@@ -74,22 +117,13 @@ class Conductor:
             deadline=now + timedelta(seconds=self.bus.settings.deployment_timeout_s),
             stages=[StageRecord(name="queue", status="running", started_at=now)],
         )
-        try:
-            await self.state.create_deployment(dep)
-        except Conflict:
-            return await self.state.deployments.get(dep.id)  # a redelivered trigger: already requested
-        await self.state.mark_open(dep.id)
-        async with self.lock.hold(f"admit.{app.id}"):
-            active = await self.state.active(app.id)
-            if active is None or active == dep.id:
-                await self.state.claim_active(app.id, dep.id)
-                await self._admit(dep)
-            else:
-                replaced = await self.state.swap_pending(app.id, dep.id)
-                if replaced and replaced != dep.id:
-                    await self.supersede(replaced, by=dep.id)
-                log.info("deployment.queued_behind", deployment_id=dep.id, active=active)
-        return dep
+
+    async def _mark_open(self, dep: Deployment) -> None:
+        """``state.mark_open``, with the server as the marker's value: the webhook route's queue
+        gauge (api/queue.py) counts open deployments per server from a watch of these keys
+        without reading each record. (``state.mark_open`` writes ``1``; the gauge reads both.)"""
+        locks = await self.bus.kv("locks")
+        await locks.put(f"open.{dep.id}", dep.server_id.encode())
 
     async def _admit(self, dep: Deployment) -> None:
         await self.bus.publish(

@@ -14,7 +14,7 @@ import fnmatch
 import functools
 import posixpath
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
@@ -65,12 +65,33 @@ def same_repo(a: str, b: str) -> bool:
     return ida is not None and ida == identity(b)
 
 
+class AppIndex:
+    """Applications by repository identity: a webhook's candidates in one dictionary look-up
+    instead of a comparison per registered application (the catalogue keeps one up to date)."""
+
+    def __init__(self, apps: Iterable[Application]) -> None:
+        self.apps = list(apps)
+        self.by_repo: dict[RepoIdentity, list[Application]] = {}
+        for app in self.apps:
+            found = identity(app.repo)
+            if found is not None:
+                self.by_repo.setdefault(found, []).append(app)
+
+    def __iter__(self) -> Iterator[Application]:
+        return iter(self.apps)
+
+    def __len__(self) -> int:
+        return len(self.apps)
+
+
 def apps_for_repo(repo_url: str, apps: Iterable[Application]) -> list[Application]:
     """The applications that deploy this repository (whatever their branch): the ones whose
     webhook secrets may have signed a delivery about it."""
     wanted = identity(repo_url)
     if wanted is None:
         return []
+    if isinstance(apps, AppIndex):
+        return list(apps.by_repo.get(wanted, ()))
     return [app for app in apps if identity(app.repo) == wanted]
 
 

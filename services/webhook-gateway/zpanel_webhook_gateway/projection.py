@@ -61,7 +61,7 @@ TRANSITIONS: dict[str, tuple[str | None, str | None, str | None, Status | None]]
 def apply(dep: Deployment, event: Event) -> Deployment | None:
     """The record after ``event``; None when the event changes nothing (already applied or late)."""
     if dep.status.terminal:
-        return None
+        return _late_facts(dep, event)
     at = event.timestamp
     before = dep.model_dump()
     if event.type in TERMINAL_STATUS:
@@ -105,6 +105,26 @@ def apply(dep: Deployment, event: Event) -> Deployment | None:
         dep.previous_containers = list(event.previous)
     if isinstance(event, BuildFailed | DeployFailed | HealthFailed | ProxyFailed):
         dep.error = event.reason
+    return None if dep.model_dump() == before else dep
+
+
+def _late_facts(dep: Deployment, event: Event) -> Deployment | None:
+    """A stage event handled after the terminal one (events of one deployment are handled side by
+    side): the status stays final, but what it tells (image, commit, containers, when a stage
+    ended) is still kept where the record has nothing."""
+    before = dep.model_dump()
+    if isinstance(event, BuildDone | DeployStarted) and not dep.image:
+        dep.image = event.image
+    if isinstance(event, BuildStarted | BuildDone) and event.commit and not dep.commit:
+        dep.commit = event.commit
+    if isinstance(event, DeployDone) and not dep.containers:
+        dep.containers = list(event.containers)
+        dep.previous_containers = list(event.previous)
+    rule = TRANSITIONS.get(event.type)
+    if rule and rule[0]:
+        stage = next((st for st in dep.stages if st.name == rule[0]), None)
+        if stage is not None and stage.started_at is not None and stage.finished_at is None:
+            stage.finished_at = event.timestamp
     return None if dep.model_dump() == before else dep
 
 

@@ -22,6 +22,7 @@ from zpanel.settings import Settings
 from zpanel.state import State
 from zpanel_webhook_gateway.api.auth import ensure_admin_token
 from zpanel_webhook_gateway.api.deps import Limits
+from zpanel_webhook_gateway.api.servercheck import SshServerChecker
 from zpanel_webhook_gateway.app import create_app
 from zpanel_webhook_gateway.conductor import Conductor
 from zpanel_webhook_gateway.intake import Intake
@@ -75,7 +76,7 @@ async def setup(bus: Bus, settings: Settings) -> Gateway:
         path = write_admin_token(settings.home, token)
         log.info("gateway.admin_token_created", file=str(path))
     limits = Limits(max_open_per_server=settings.max_open_per_server, retry_after_s=settings.retry_after_s)
-    app = create_app(bus, state, conductor, cipher, settings, limits=limits)
+    app = create_app(bus, state, conductor, cipher, settings, limits=limits, server_checker=SshServerChecker())
     config = uvicorn.Config(
         app,
         host=settings.http_host,
@@ -83,6 +84,7 @@ async def setup(bus: Bus, settings: Settings) -> Gateway:
         log_config=None,
         access_log=False,
         lifespan="off",
+        http="httptools",  # the C parser (uvicorn[standard]); "auto" picks it too, this says so
         ws="websockets-sansio",
         timeout_graceful_shutdown=5,
     )

@@ -7,9 +7,13 @@
     worker dies mid-message        → redelivered after ack_wait; past max_deliver the server's
                                      MAX_DELIVERIES advisory is turned into a dead letter (dlq.py)
 
-A consumer pulls one message per free slot, so several processes of one service share a
-consumer's work evenly; ``max_ack_pending`` (4 x concurrency per process) only bounds what the
-server hands out across all of them.
+``concurrency`` is the number of deliveries one process *claims* at once: each has its handler
+running (and heartbeating) from the moment it arrives, so a burst is picked up at once. It is not
+how much heavy work runs at once — a handler takes a bounded slot (``zpanel.slots``) around that.
+Messages are pulled with credit (``puller.py``): a pull request never asks for more than the
+claims free, so no delivered message waits without a handler. Several processes of one service
+share a burst (the server hands messages to their open requests in turn); ``max_ack_pending``
+(4 x claims per process) bounds what the server hands out across all of them.
 """
 
 from __future__ import annotations
@@ -21,8 +25,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import nats.errors
-import nats.js.errors
 import structlog
 from nats.aio.msg import Msg
 from nats.js import api
@@ -32,6 +34,7 @@ from pydantic import ValidationError
 from zpanel import subjects as subj
 from zpanel.bus.dlq import dead_letter
 from zpanel.bus.locks import KeyLock
+from zpanel.bus.puller import Puller
 from zpanel.errors import PermanentError
 from zpanel.events import Event, UnknownEventType, parse
 from zpanel.telemetry import bound, extract, tracer
@@ -93,9 +96,8 @@ class Consumer:
         self.serialize_by = serialize_by
         self.ack_wait = ack_wait or bus.settings.ack_wait_s
         self.max_attempts = max_attempts or bus.settings.max_attempts
-        self._sem = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
-        self._loop_task: asyncio.Task[None] | None = None
+        self._puller: Puller | None = None
         self._stopping = asyncio.Event()
         self._lock = KeyLock(bus, ttl=max(self.ack_wait, 5.0)) if serialize_by else None
 
@@ -113,54 +115,30 @@ class Consumer:
             num_replicas=self.bus.settings.stream_replicas,
         )
         await self.bus._retrying(f"create consumer {self.name}", lambda: self.bus.js.add_consumer(self.stream, config))
-        self._sub = await self.bus._retrying(
-            f"bind consumer {self.name}",
-            lambda: self.bus.js.pull_subscribe_bind(durable=self.name, stream=self.stream),
-        )
-        self._loop_task = asyncio.create_task(self._loop(), name=f"consume:{self.name}")
+        self._puller = Puller(self.bus.nc, self.stream, self.name, self.concurrency, self._spawn)
+        self._puller.start()
+
+    @property
+    def in_hand(self) -> int:
+        """Deliveries this process holds now (handlers running, or waiting for a slot)."""
+        return self._puller.in_hand if self._puller else 0
 
     async def stop(self, grace: float = 10.0) -> None:
-        """Stop fetching, let in-flight work finish (bounded), leave the rest for redelivery."""
+        """Stop fetching, let in-flight work finish (bounded), hand the rest back to the server."""
         self._stopping.set()
-        if self._loop_task:
-            self._loop_task.cancel()
-            await asyncio.wait([self._loop_task], timeout=2.0)
+        if self._puller:
+            await self._puller.stop()
         if self._tasks:
             _, pending = await asyncio.wait(self._tasks, timeout=grace)
             for t in pending:
                 t.cancel()
             if pending:
                 await asyncio.wait(pending, timeout=2.0)
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self._sub.unsubscribe(), 2.0)
 
-    async def _loop(self) -> None:
-        while not self._stopping.is_set():
-            await self._sem.acquire()
-            try:
-                # One message per pull request, one request per free slot. A request for more
-                # outlives the fetch that made it: the server later delivers into this
-                # subscription's queue messages no slot is free for, nobody heartbeats them, their
-                # ack wait runs out and they are delivered again — two copies of one job running.
-                msgs = await self._sub.fetch(batch=1, timeout=1.0)
-            except (TimeoutError, nats.errors.TimeoutError):
-                msgs = []
-            except asyncio.CancelledError:
-                self._sem.release()
-                raise
-            except Exception as exc:  # reconnecting, leader change: wait and fetch again
-                msgs = []
-                if self._stopping.is_set() or self.bus.nc.is_closed:
-                    self._sem.release()
-                    return
-                log.info("consumer.fetch_failed", consumer=self.name, error=type(exc).__name__)
-                await asyncio.sleep(0.25)
-            if not msgs:
-                self._sem.release()
-            for msg in msgs:
-                task = asyncio.create_task(self._run(msg))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+    def _spawn(self, msg: Msg) -> None:
+        task = asyncio.create_task(self._run(msg))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _run(self, msg: Msg) -> None:
         try:
@@ -168,7 +146,8 @@ class Consumer:
         except Exception:  # never let one message kill the loop; it will be redelivered
             log.exception("consumer.unhandled", consumer=self.name, subject=msg.subject)
         finally:
-            self._sem.release()
+            if self._puller:
+                self._puller.release()
 
     async def _handle(self, msg: Msg) -> None:
         md = msg.metadata
@@ -203,7 +182,12 @@ class Consumer:
             else:
                 await self.handler(event, delivery)
         except asyncio.CancelledError:
-            raise  # shutting down: no ack, the server redelivers
+            if self._stopping.is_set():
+                # shutting down past the grace (or still waiting for a slot): hand it to another
+                # process now rather than after ack_wait
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(msg.nak(), 1.0)
+            raise
         except PermanentError as exc:
             span.record_exception(exc)
             await self._dead(msg, delivery, str(exc))

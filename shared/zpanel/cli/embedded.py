@@ -65,8 +65,18 @@ def nats_config(home: Path, port: int) -> Path:
 def proxy_spec(
     home: Path, kind: str, environ: Mapping[str, str], http: int, https: int
 ) -> tuple[ProcSpec, dict[str, str]]:
-    """The proxy process and the settings proxy-sync needs to drive it."""
+    """The proxy process and the settings proxy-sync needs to drive it. With ``ZPANEL_ACME_EMAIL``
+    the proxy gets the ACME issuer (Traefik: the ``letsencrypt`` resolver); without it public
+    domains are served with a self-signed certificate."""
+    from zpanel_proxy_sync.acme import Acme
+
     bind = environ.get("ZPANEL_PROXY_BIND", "")
+    try:
+        acme = Acme.of(environ.get("ZPANEL_ACME_EMAIL"), environ.get("ZPANEL_ACME_CA"))
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    # proxy-sync names the resolver in routes only when this proxy has it: both read these
+    tls_env = {"ZPANEL_ACME_EMAIL": acme.email, "ZPANEL_ACME_CA": acme.ca or ""} if acme else {}
     proxy_dir = home / "proxy"
     dynamic = proxy_dir / "dynamic"
     dynamic.mkdir(parents=True, exist_ok=True)
@@ -75,24 +85,35 @@ def proxy_spec(
 
         static = proxy_dir / "traefik.yml"
         doc = static_config(
-            str(dynamic), web_address=f"{bind}:{http}", websecure_address=f"{bind}:{https}", log_level="INFO"
+            str(dynamic),
+            web_address=f"{bind}:{http}",
+            websecure_address=f"{bind}:{https}",
+            acme=acme,
+            acme_storage=str(proxy_dir / "acme.json"),  # Traefik makes it, mode 600
+            log_level="INFO",
         )
         static.write_text(yaml.safe_dump(doc, sort_keys=True))
         spec = ProcSpec("traefik", [binary("traefik"), f"--configFile={static}"], probes=[Probe("tcp", str(http))])
-        return spec, {"ZPANEL_PROXY_KIND": "traefik", "ZPANEL_PROXY_DIR": str(dynamic)}
+        return spec, {"ZPANEL_PROXY_KIND": "traefik", "ZPANEL_PROXY_DIR": str(dynamic), **tls_env}
     if kind == "caddy":
         from zpanel_proxy_sync.caddy import base_config
 
         admin_port = _int(environ, "ZPANEL_CADDY_ADMIN_PORT", 2019)
         config = proxy_dir / "caddy.json"
-        doc = base_config(f"127.0.0.1:{admin_port}", http_address=f"{bind}:{http}", https_address=f"{bind}:{https}")
+        doc = base_config(
+            f"127.0.0.1:{admin_port}", http_address=f"{bind}:{http}", https_address=f"{bind}:{https}", acme=acme
+        )
         config.write_text(json.dumps(doc, indent=2))
         data = proxy_dir / "caddy-data"
         env = {"XDG_DATA_HOME": str(data), "XDG_CONFIG_HOME": str(data)}  # keep Caddy's state under ZPANEL_HOME
         spec = ProcSpec(
             "caddy", [binary("caddy"), "run", "--config", str(config)], env=env, probes=[Probe("tcp", str(http))]
         )
-        return spec, {"ZPANEL_PROXY_KIND": "caddy", "ZPANEL_CADDY_ADMIN_URL": f"http://127.0.0.1:{admin_port}"}
+        return spec, {
+            "ZPANEL_PROXY_KIND": "caddy",
+            "ZPANEL_CADDY_ADMIN_URL": f"http://127.0.0.1:{admin_port}",
+            **tls_env,
+        }
     raise CliError(f"--proxy {kind}: use traefik or caddy")
 
 

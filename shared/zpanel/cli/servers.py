@@ -68,6 +68,14 @@ def add(
         bool, typer.Option("--accept-host-key", help="Pin the scanned host key without asking.")
     ] = False,
     proxy: Annotated[Proxy, typer.Option("--proxy", help="Reverse proxy on that server.")] = Proxy.traefik,
+    manage_proxy: Annotated[
+        bool,
+        typer.Option(
+            "--manage-proxy/--no-manage-proxy",
+            help="Zpanel runs the server's Traefik as the container zpanel-proxy (default); "
+            "--no-manage-proxy: you run one reading /etc/zpanel/traefik.",
+        ),
+    ] = True,
     json_: Json = False,
 ) -> None:
     """Register a server reached over SSH; its host key is pinned."""
@@ -84,6 +92,8 @@ def add(
         "known_hosts": known,
         "proxy": proxy.value,
     }
+    if not manage_proxy:  # only when off: the default needs no field, so older gateways still accept it
+        body["manage_proxy"] = False
     with Api() as api:
         created = api.post("/api/v1/servers", body)
     if json_:

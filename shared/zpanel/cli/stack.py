@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -43,6 +44,13 @@ def _after_ready(plan: Plan, *, proxy: str, no_example: bool, base_image: str, q
     return url or example.app_url(plan.info.proxy_http_port)
 
 
+def _https() -> str:
+    email = os.environ.get("ZPANEL_ACME_EMAIL", "").strip()
+    if email:
+        return f"Let's Encrypt certificates for public domains (account {email})"
+    return "self-signed certificates; set ZPANEL_ACME_EMAIL before `zpanel up` for Let's Encrypt"
+
+
 def _summary(plan: Plan, url: str | None) -> None:
     c = output.console()
     c.print("\n[bold green]Zpanel is up.[/bold green]")
@@ -55,6 +63,7 @@ def _summary(plan: Plan, url: str | None) -> None:
         ("API", plan.info.api_url),
         ("admin token", plan.info.token),
         ("logs", str(plan.logs)),
+        ("HTTPS", _https()),
     ]
     output.kv(pairs)
 

@@ -6,11 +6,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-
+from zpanel.lazy import lazy_module
 from zpanel_deployer.commands.docker import ContainerSpec
+
+if TYPE_CHECKING:
+    import yaml
+else:
+    yaml = lazy_module("yaml")  # loaded when the first compose file is written
 
 
 def _is_named_volume(volume: str) -> bool:

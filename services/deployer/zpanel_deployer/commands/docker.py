@@ -2,7 +2,8 @@
 
 The executor runs them as they are (local) or shell-quotes them once (SSH). Nothing here holds a
 secret: environment values go through an ``--env-file`` written 0600 on the server, so they never
-show in a process list.
+show in a process list. The commands every deployment runs are :class:`Command` lists that also
+carry their Engine API form (see :mod:`~zpanel_deployer.commands.engine`).
 """
 
 from __future__ import annotations
@@ -10,8 +11,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from zpanel_deployer.commands import engine
+
 DOCKER = "docker"
 NAME_DEPLOYMENT_CHARS = 12
+
+
+class Command(list[str]):
+    """An argv list (equal to the plain list) with the same operation as Engine API requests,
+    for an executor that reaches the engine's socket."""
+
+    def __init__(self, argv: Sequence[str], op: engine.Op) -> None:
+        super().__init__(argv)
+        self.engine = op
 
 
 def container_name(app_name: str, deployment_id: str, replica: int) -> str:
@@ -85,10 +97,25 @@ def _container_options(spec: ContainerSpec) -> list[str]:
     return argv
 
 
-def run(spec: ContainerSpec) -> list[str]:
+def run(spec: ContainerSpec) -> Command:
     """Create and start in one call, detached."""
     argv = [DOCKER, "run", "--detach", "--restart", spec.restart, *_container_options(spec), spec.image]
-    return argv + list(spec.command or ())
+    body = engine.create_body(
+        image=spec.image,
+        labels=spec.labels,
+        publish=[(p.container_port, p.host_port, p.host_ip) for p in spec.publish],
+        network=spec.network,
+        aliases=spec.aliases,
+        volumes=spec.volumes,
+        memory=spec.limits.memory,
+        cpus=spec.limits.cpus,
+        pids=spec.limits.pids,
+        restart=spec.restart,
+        command=spec.command,
+        log_max_size=spec.log_max_size,
+        log_max_file=spec.log_max_file,
+    )
+    return Command(argv + list(spec.command or ()), engine.Run(spec.name, body, spec.env_file))
 
 
 def create(spec: ContainerSpec) -> list[str]:
@@ -101,20 +128,22 @@ def one_off(spec: ContainerSpec, command: str) -> list[str]:
     return [DOCKER, "run", "--rm", *_container_options(spec), spec.image, "sh", "-c", command]
 
 
-def start(*names: str) -> list[str]:
-    return [DOCKER, "start", *names]
+def start(*names: str) -> Command:
+    return Command([DOCKER, "start", *names], engine.Each("POST", "/containers/{name}/start", names))
 
 
-def stop(*names: str, timeout: int = 10) -> list[str]:
-    return [DOCKER, "stop", "--time", str(timeout), *names]
+def stop(*names: str, timeout: int = 10) -> Command:
+    op = engine.Each("POST", "/containers/{name}/stop", names, (("t", str(timeout)),))
+    return Command([DOCKER, "stop", "--time", str(timeout), *names], op)
 
 
-def rm(*names: str, force: bool = True) -> list[str]:
-    return [DOCKER, "rm", *(["--force"] if force else []), *names]
+def rm(*names: str, force: bool = True) -> Command:
+    op = engine.Each("DELETE", "/containers/{name}", names, (("force", "1"),) if force else ())
+    return Command([DOCKER, "rm", *(["--force"] if force else []), *names], op)
 
 
-def inspect(*names: str) -> list[str]:
-    return [DOCKER, "inspect", "--type", "container", *names]
+def inspect(*names: str) -> Command:
+    return Command([DOCKER, "inspect", "--type", "container", *names], engine.Inspect(names))
 
 
 def logs(name: str, tail: int = 50) -> list[str]:
@@ -125,7 +154,7 @@ def exec_(name: str, command: Sequence[str]) -> list[str]:
     return [DOCKER, "exec", name, *command]
 
 
-def ps(labels: Mapping[str, str], *, all_: bool = True) -> list[str]:
+def ps(labels: Mapping[str, str], *, all_: bool = True) -> Command:
     """Full ids of the containers carrying every label given (read details with ``inspect``: the
     label column of ``ps`` is comma-joined and cannot be parsed safely)."""
     argv = [DOCKER, "ps", "--quiet", "--no-trunc"]
@@ -133,11 +162,11 @@ def ps(labels: Mapping[str, str], *, all_: bool = True) -> list[str]:
         argv.append("--all")
     for key, value in labels.items():
         argv += ["--filter", f"label={key}={value}"]
-    return argv
+    return Command(argv, engine.list_ids(labels, all_))
 
 
-def image_id(image: str) -> list[str]:
-    return [DOCKER, "image", "inspect", "--format", "{{.Id}}", image]
+def image_id(image: str) -> Command:
+    return Command([DOCKER, "image", "inspect", "--format", "{{.Id}}", image], engine.ImageId(image))
 
 
 def image_ls(repository: str) -> list[str]:

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import asyncssh
-
+from zpanel.lazy import lazy_module
 from zpanel_deployer.errors import DeployerError, InvalidKnownHostsError
 
-KnownHosts = tuple[list[asyncssh.SSHKey], list[asyncssh.SSHKey], list[asyncssh.SSHKey]]
+if TYPE_CHECKING:
+    import asyncssh
+
+    KnownHosts = tuple[list[asyncssh.SSHKey], list[asyncssh.SSHKey], list[asyncssh.SSHKey]]
+else:
+    asyncssh = lazy_module("asyncssh")  # 15 MB RSS with cryptography: loaded when a server uses SSH
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from zpanel_deployer.errors import CommandError
-from zpanel_deployer.executor.base import CHUNK, Input, Result, checked, write_file_argv
+from zpanel_deployer.executor.base import CHUNK, Input, Result, checked
+from zpanel_deployer.executor.engine import Engine, socket_path
 
 
 async def _feed(stdin: asyncio.StreamWriter, data: Input) -> None:
@@ -26,9 +29,42 @@ async def _feed(stdin: asyncio.StreamWriter, data: Input) -> None:
         stdin.close()
 
 
+def _make_parents(folder: str) -> None:
+    """``mkdir -p`` under umask 077, as on a remote server: every folder created is 0700."""
+    if not folder or os.path.isdir(folder):
+        return
+    _make_parents(os.path.dirname(folder))
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(folder, 0o700)
+
+
+def _write_atomically(path: str, data: bytes, mode: int) -> None:
+    """Created 0600 under a name of its own (never readable by others, even for an instant),
+    then given ``mode`` and renamed over ``path``."""
+    _make_parents(os.path.dirname(path))
+    tmp = f"{path}.tmp.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
 class LocalExecutor:
-    def __init__(self, server: str = "local") -> None:
+    """``engine``: where the commands that carry an Engine API form go instead of a CLI process;
+    by default the socket the docker CLI itself would use, when it is a local one."""
+
+    def __init__(self, server: str = "local", engine: Engine | Literal["auto"] | None = "auto") -> None:
         self.server = server
+        if engine == "auto":
+            socket = socket_path(os.environ)
+            engine = Engine(socket) if socket else None
+        self.engine = engine
 
     def __repr__(self) -> str:
         return f"LocalExecutor({self.server!r})"
@@ -36,7 +72,13 @@ class LocalExecutor:
     async def run(
         self, argv: Sequence[str], *, input: Input = None, check: bool = True, timeout: float | None = None
     ) -> Result:
+        op = getattr(argv, "engine", None)
         argv = list(argv)
+        if self.engine is not None and op is not None and input is None:
+            async with asyncio.timeout(timeout):
+                answered = await self.engine.perform(op, argv)
+            if answered is not None:
+                return checked(self.server, answered, check)
         try:
             proc = await asyncio.create_subprocess_exec(
                 *argv,
@@ -94,7 +136,12 @@ class LocalExecutor:
         checked(self.server, Result(argv, rc, b"", err), True)
 
     async def write_file(self, path: str, data: bytes, mode: int = 0o600) -> None:
-        await self.run(write_file_argv(path, mode), input=data)
+        """What ``write_file_argv`` does on a remote server, without a shell spawn."""
+        try:
+            await asyncio.to_thread(_write_atomically, path, data, mode)
+        except OSError as exc:
+            raise CommandError(self.server, ["write", path], None, f"cannot write {path}: {exc.strerror}") from exc
 
     async def close(self) -> None:
-        return None
+        if self.engine is not None:
+            await self.engine.close()

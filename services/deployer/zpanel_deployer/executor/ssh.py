@@ -13,14 +13,18 @@ import contextlib
 import shlex
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import asyncssh
-
+from zpanel.lazy import lazy_module
 from zpanel_deployer.errors import AuthenticationError, HostKeyMismatchError, ServerUnreachableError
 from zpanel_deployer.executor import hostkeys
 from zpanel_deployer.executor.base import CHUNK, Input, Result, checked, write_file_argv
 from zpanel_deployer.executor.retry import Backoff
+
+if TYPE_CHECKING:
+    import asyncssh
+else:
+    asyncssh = lazy_module("asyncssh")  # 15 MB RSS with cryptography: loaded on the first SSH connection
 
 MAX_CHANNELS = 8
 

@@ -10,7 +10,9 @@ from zpanel_deployer.strategies import blue_green, recreate, rolling, zero_downt
 from zpanel_deployer.strategies.common import PlanInput
 from zpanel_deployer.strategies.steps import Plan
 
-DEFAULT_DRAIN_S = 2.0
+DEFAULT_DRAIN_S = 30.0
+"""The most a retirement waits for the old version's requests in flight (see ``steps.Drain``):
+an idle version is retired at once, a slow request gets up to this long."""
 
 _STRATEGIES: dict[str, Callable[[PlanInput], Plan]] = {
     "zero-downtime": zero_downtime.plan,

@@ -43,7 +43,8 @@ class Switch:
 
 @dataclass(frozen=True)
 class Drain:
-    """Give requests in flight to these (no longer routed) containers time to finish."""
+    """Wait until these (no longer routed) containers hold no connection: their requests in
+    flight have finished. At most ``seconds``; an idle container is not waited for."""
 
     names: tuple[str, ...]
     seconds: float

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -19,6 +21,7 @@ router = APIRouter(prefix="/api/v1", tags=["deployments"], dependencies=[Depends
 DepsDep = Annotated[Deps, Depends(get_deps)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 SCAN = 1000
+ADMISSION_WAIT_S = 0.5
 
 
 async def load_deployment(deps: Deps, deployment_id: str) -> Deployment:
@@ -26,8 +29,25 @@ async def load_deployment(deps: Deps, deployment_id: str) -> Deployment:
     path_key(deployment_id, missing)
     found = await deps.state.deployments.find(deployment_id)
     if found is None:
+        found = await promised(deps, deployment_id)
+    if found is None:
         raise NotFound(missing)
     return found
+
+
+async def promised(deps: Deps, deployment_id: str) -> Deployment | None:
+    """A deployment a webhook's 202 promised, whose push event JetStream holds but the intake has
+    not admitted yet: wait a moment for the record (admission is usually milliseconds behind),
+    then answer the record as admission will write it — ``queued`` — rather than a 404. Known to
+    the gateway process that answered the webhook (see ``inflight.py``)."""
+    inflight = deps.conductor.inflight
+    deadline = time.monotonic() + ADMISSION_WAIT_S
+    while (draft := inflight.get(deployment_id)) is not None and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+        found = await deps.state.deployments.find(deployment_id)
+        if found is not None:
+            return found
+    return draft or await deps.state.deployments.find(deployment_id)
 
 
 def _filtered(deps: Deps, deps_list: list[Deployment], status: Status | None, limit: int) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ ServerChecker = Callable[[Server, Cipher], Awaitable[dict[str, Any]]]
 """Probes a server: answers ``{"ssh": {"ok", "detail"}, "docker": {"ok", "detail", "version"}}``."""
 
 PROVIDER_NAMES = ("github", "gitlab", "bitbucket", "gitea")
+OPENED_SECRETS = 10_000
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Deps:
     settings: Settings
     server_checker: ServerChecker
     limits: Limits = field(default_factory=Limits)
+    _opened: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def public_url(self) -> str:
@@ -55,11 +57,20 @@ class Deps:
         return {p: f"{self.public_url}/webhooks/{p}" for p in PROVIDER_NAMES}
 
     def secret_of(self, app: Application) -> str:
-        """An app's webhook secret; one that cannot be opened verifies nothing (401, not 500)."""
-        try:
-            return self.cipher.open(app.webhook_secret)
-        except SecretError:
-            return ""
+        """An app's webhook secret; one that cannot be opened verifies nothing (401, not 500).
+        Kept opened in memory (where the key that opens them already is): opening costs more
+        than the whole signature check, on every webhook."""
+        sealed = app.webhook_secret
+        found = self._opened.get(sealed)
+        if found is None:
+            try:
+                found = self.cipher.open(sealed)
+            except SecretError:
+                return ""
+            if len(self._opened) >= OPENED_SECRETS:
+                self._opened.clear()
+            self._opened[sealed] = found
+        return found
 
 
 def get_deps(request: Request) -> Deps:

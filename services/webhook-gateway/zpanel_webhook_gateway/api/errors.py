@@ -80,13 +80,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ZpanelError)
     async def _zpanel(_: Request, exc: ZpanelError) -> JSONResponse:
-        for cls, status, code in ZPANEL_ERRORS:
-            if isinstance(exc, cls):
-                if status >= 500:
-                    log.error("api.error", code=code, error=str(exc))
-                return answer(status, code, str(exc))
-        log.error("api.error", code="error", error=str(exc))
-        return answer(500, "error", str(exc))
+        return zpanel_answer(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -108,9 +102,33 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _bug(_: Request, exc: Exception) -> JSONResponse:
-        if is_transient(exc):  # a NATS node restarting or electing a leader: not a bug, and it passes
-            log.warning("api.nats_unavailable", error_type=type(exc).__name__)
-            message = "NATS did not answer in time (a node restarting or electing a leader?): try again in a moment"
-            return answer(503, "nats_unavailable", message, {"Retry-After": "1"})
-        log.error("api.unexpected", error_type=type(exc).__name__, exc_info=exc)
-        return answer(500, "internal", "the gateway failed unexpectedly; its log says why (search for api.unexpected)")
+        return bug_answer(exc)
+
+
+def zpanel_answer(exc: ZpanelError) -> JSONResponse:
+    for cls, status, code in ZPANEL_ERRORS:
+        if isinstance(exc, cls):
+            if status >= 500:
+                log.error("api.error", code=code, error=str(exc))
+            return answer(status, code, str(exc))
+    log.error("api.error", code="error", error=str(exc))
+    return answer(500, "error", str(exc))
+
+
+def bug_answer(exc: Exception) -> JSONResponse:
+    if is_transient(exc):  # a NATS node restarting or electing a leader: not a bug, and it passes
+        log.warning("api.nats_unavailable", error_type=type(exc).__name__)
+        message = "NATS did not answer in time (a node restarting or electing a leader?): try again in a moment"
+        return answer(503, "nats_unavailable", message, {"Retry-After": "1"})
+    log.error("api.unexpected", error_type=type(exc).__name__, exc_info=exc)
+    return answer(500, "internal", "the gateway failed unexpectedly; its log says why (search for api.unexpected)")
+
+
+def response_for(exc: Exception) -> JSONResponse:
+    """What ``install``'s handlers answer, for a route served outside FastAPI (the webhook fast
+    path, ``api/webhooks.py``), which raises only these kinds."""
+    if isinstance(exc, ApiError):
+        return answer(exc.status, exc.code, exc.message, exc.headers)
+    if isinstance(exc, ZpanelError):
+        return zpanel_answer(exc)
+    return bug_answer(exc)

@@ -75,7 +75,8 @@ async def _pump(websocket: WebSocket, deps: Deps, deployment_id: str) -> str:
         await queue.put(None)
 
     async def watch() -> None:
-        while not (await deps.state.deployments.get(deployment_id)).status.terminal:
+        # None: promised by a webhook's 202, its admission still on its way (api/deployments.py)
+        while (found := await deps.state.deployments.find(deployment_id)) is None or not found.status.terminal:
             await asyncio.sleep(POLL_S)
         await asyncio.sleep(GRACE_S)
         await queue.put(None)

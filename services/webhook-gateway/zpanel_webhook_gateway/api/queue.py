@@ -1,32 +1,113 @@
 """When is a server's queue full? When more than ``max_open_per_server`` deployments on it are
-open (not yet terminal). The count comes from the ``open.*`` locks the conductor keeps, and is
-reused for ``queue_cache_s`` so a burst of webhooks does not scan the bucket for each one."""
+open (not yet terminal).
+
+The count is kept in memory, not read per webhook: one long-lived watch of the ``locks`` bucket
+follows the ``open.<id>`` markers the conductor puts on admission (value: the server) and deletes
+at the end. Deployments this process promised in a 202 but whose admission is still on its way
+(``InFlight``) count too, so a burst cannot slip past the limit while the intake catches up.
+The copy is a few milliseconds behind the bucket; at most once per ``ttl`` seconds a webhook
+waits for it to reach the bucket's last sequence (one stream-info request)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import Counter
 
+import structlog
+
+from zpanel.bus import Bus
 from zpanel.state import State
+from zpanel_webhook_gateway.inflight import InFlight
+
+log = structlog.get_logger("zpanel.queue")
+BUCKET = "locks"
+STREAM = f"KV_{BUCKET}"
+OPEN = "open."
 
 
 class QueueGauge:
-    def __init__(self, state: State, ttl: float) -> None:
+    def __init__(self, bus: Bus, state: State, inflight: InFlight, ttl: float, sync_timeout: float = 2.0) -> None:
+        self.bus = bus
         self.state = state
+        self.inflight = inflight
         self.ttl = ttl
+        self.sync_timeout = sync_timeout
+        self._open: dict[str, str] = {}  # deployment id -> server ("" until known)
         self._counts: Counter[str] = Counter()
-        self._at = float("-inf")
-        self._lock = asyncio.Lock()
+        self._seen = 0
+        self._synced_at = float("-inf")
+        self._changed = asyncio.Condition()
+        self._task: asyncio.Task[None] | None = None
+        self._resolving: set[asyncio.Task[None]] = set()
 
     async def open_on(self, server: str) -> int:
-        async with self._lock:
-            if time.monotonic() - self._at >= self.ttl:
-                self._counts = await self._count()
-                self._at = time.monotonic()
-            return self._counts[server]
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._watch())
+            self._synced_at = float("-inf")
+        if time.monotonic() - self._synced_at >= self.ttl:
+            await self._sync()
+        return self._counts[server] + self.inflight.on_server(server)
 
-    async def _count(self) -> Counter[str]:
-        ids = await self.state.open_deployments()
-        found = await asyncio.gather(*(self.state.deployments.find(i) for i in ids))
-        return Counter(d.server_id for d in found if d is not None and not d.status.terminal)
+    async def stop(self) -> None:
+        for task in [self._task, *self._resolving]:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+    async def _sync(self) -> None:
+        try:
+            info = await self.bus.js.stream_info(STREAM)
+            target = int(info.state.last_seq)
+            async with self._changed:
+                await asyncio.wait_for(self._changed.wait_for(lambda: self._seen >= target), self.sync_timeout)
+        except Exception as exc:  # the count is a little stale: still the best there is
+            # (also when the last message was compacted away and never comes: not again for ``ttl``)
+            log.warning("queue.stale", error=type(exc).__name__)
+        self._synced_at = time.monotonic()
+
+    async def _watch(self) -> None:
+        kv = await self.bus.kv(BUCKET)
+        watcher = await kv.watch(">")
+        try:
+            async for entry in watcher:
+                if entry is None:
+                    continue  # end of the initial values: the sequence check covers it
+                if entry.key.startswith(OPEN):
+                    dep_id = entry.key[len(OPEN) :]
+                    if entry.operation in ("DEL", "PURGE") or not entry.value:
+                        self._close(dep_id)
+                    else:
+                        self._opened(dep_id, entry.value.decode())
+                async with self._changed:
+                    self._seen = max(self._seen, int(entry.revision or 0))
+                    self._changed.notify_all()
+        finally:
+            with contextlib.suppress(Exception):
+                await watcher.stop()
+
+    def _opened(self, dep_id: str, value: str) -> None:
+        self.inflight.discard(dep_id)  # admitted (here or by another gateway process)
+        if dep_id in self._open:
+            return
+        server = "" if value == "1" else value  # "1": a marker written by state.mark_open
+        self._open[dep_id] = server
+        if server:
+            self._counts[server] += 1
+        else:
+            task = asyncio.create_task(self._resolve(dep_id))
+            self._resolving.add(task)
+            task.add_done_callback(self._resolving.discard)
+
+    def _close(self, dep_id: str) -> None:
+        server = self._open.pop(dep_id, None)
+        if server:
+            self._counts[server] -= 1
+
+    async def _resolve(self, dep_id: str) -> None:
+        dep = await self.state.deployments.find(dep_id)
+        if dep is not None and self._open.get(dep_id) == "" and not dep.status.terminal:
+            self._open[dep_id] = dep.server_id
+            self._counts[dep.server_id] += 1

@@ -145,6 +145,18 @@ class ServerCreate(Body):
     known_hosts: str | None = Field(None, max_length=32768, description="the host key line(s) to pin")
     proxy: Literal["traefik", "caddy"] = "traefik"
     max_concurrency: int = Field(2, ge=1, le=64)
+    manage_proxy: bool = Field(
+        True, description="SSH servers: Zpanel runs the server's Traefik (container zpanel-proxy)"
+    )
+    proxy_http_port: int = Field(80, ge=1, le=65535, description="SSH servers: where its proxy listens for HTTP")
+    proxy_https_port: int | None = Field(
+        443, ge=1, le=65535, description="SSH servers: where its proxy listens for HTTPS; null: plain HTTP only"
+    )
+    proxy_dir: str = Field(
+        "/etc/zpanel/traefik",
+        pattern=r"^/[A-Za-z0-9._/-]{0,254}$",
+        description="SSH servers: the directory of its Traefik's dynamic configuration",
+    )
 
 
 class TokenCreate(Body):

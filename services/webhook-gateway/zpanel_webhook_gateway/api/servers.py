@@ -69,6 +69,10 @@ def build_server(body: ServerCreate, deps: Deps) -> Server:
         known_hosts=_check_known_hosts(body.known_hosts),
         proxy=body.proxy,
         max_concurrency=body.max_concurrency,
+        manage_proxy=body.manage_proxy,
+        proxy_http_port=body.proxy_http_port,
+        proxy_https_port=body.proxy_https_port,
+        proxy_dir=body.proxy_dir,
     )
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
+
 from zpanel_webhook_gateway.providers.base import MalformedPayload
 
 Doc = dict[str, Any]
@@ -19,12 +21,22 @@ def load(raw_body: bytes) -> Doc:
     if not raw_body:
         raise MalformedPayload("the request body is empty; expected a JSON webhook payload")
     try:
-        doc = json.loads(raw_body)
+        doc = _loads(raw_body)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise MalformedPayload(f"the request body is not valid JSON: {_short(exc)}") from exc
     if not isinstance(doc, dict):
         raise MalformedPayload(f"the payload must be a JSON object, not {type(doc).__name__}")
     return doc
+
+
+def _loads(raw: bytes | str) -> Any:
+    """orjson (a quarter of the stdlib's time on a GitHub push); whatever it refuses — it is the
+    stricter one: NaN, integers past 64 bits, lone surrogates, UTF-16 — goes to the stdlib, so
+    what is accepted, and every error message, stays the stdlib's."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
 
 
 def obj(doc: Doc, *path: str) -> Doc:
