@@ -21,10 +21,38 @@ from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
 
 from zpanel.secrets import redactor
 
 _configured = False
+_exported = False  # True once spans have somewhere to go (an OTLP endpoint, a test's processor)
+_tracer: tuple[object, trace.Tracer] | None = None
+
+
+class _WhenExported(Sampler):
+    """Spans are recorded only when something receives them. Unrecorded spans still get their own
+    ids and carry the parent's trace id, so the W3C context in NATS headers, the records' trace_id
+    and the log lines stay one trace per deployment — without paying for attributes, events and
+    an end() nobody reads on every message."""
+
+    def should_sample(
+        self,
+        parent_context: otel_context.Context | None,
+        trace_id: int,
+        name: str,
+        kind: trace.SpanKind | None = None,
+        attributes: Any = None,
+        links: Any = None,
+        trace_state: Any = None,
+    ) -> SamplingResult:
+        parent_state = trace.get_current_span(parent_context).get_span_context().trace_state
+        if _exported:
+            return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes, parent_state)
+        return SamplingResult(Decision.DROP, None, parent_state)
+
+    def get_description(self) -> str:
+        return "ZpanelWhenExported"
 
 
 def _redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -66,18 +94,20 @@ def configure_logging(service: str, fmt: str = "auto", level: str = "info") -> N
 
 def configure_tracing(service: str, *processors: SpanProcessor) -> TracerProvider:
     """Install a tracer provider for this process (once). Extra processors (tests) are added to it."""
-    global _configured
+    global _configured, _exported
     provider = trace.get_tracer_provider()
     if not _configured or not isinstance(provider, TracerProvider):
-        provider = TracerProvider(resource=Resource.create({"service.name": service}))
+        provider = TracerProvider(resource=Resource.create({"service.name": service}), sampler=_WhenExported())
         if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
             provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+            _exported = True
         trace.set_tracer_provider(provider)
         _configured = True
     for p in processors:
         provider.add_span_processor(p)
+        _exported = True
     return provider
 
 
@@ -87,7 +117,12 @@ def configure(service: str, fmt: str = "auto", level: str = "info") -> None:
 
 
 def tracer() -> trace.Tracer:
-    return trace.get_tracer("zpanel")
+    """This process's tracer, made once per provider (one per message would cost CPU each time)."""
+    global _tracer
+    provider = trace.get_tracer_provider()
+    if _tracer is None or _tracer[0] is not provider:
+        _tracer = (provider, trace.get_tracer("zpanel"))
+    return _tracer[1]
 
 
 def inject(headers: dict[str, str]) -> dict[str, str]:

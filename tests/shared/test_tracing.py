@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
 
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -59,3 +63,32 @@ async def test_spans_share_one_trace_across_publish_consume_publish(make_bus: Ma
         f"dep{uid} build.done.t{uid}",
         "publish build.done",
     ]
+
+
+def test_without_an_exporter_spans_are_not_recorded_but_the_trace_still_flows() -> None:
+    """A fresh process with no OTLP endpoint: spans cost no recording, yet the traceparent a
+    message carries names the same trace in the next service, under a new span id."""
+    script = """
+import json
+from opentelemetry import trace
+from zpanel import telemetry
+telemetry.configure_tracing("probe")
+with telemetry.tracer().start_as_current_span("publish") as root:
+    headers = telemetry.inject({})
+with telemetry.tracer().start_as_current_span("consume", context=telemetry.extract(headers)) as child:
+    pass
+print(json.dumps({
+    "recording": [root.is_recording(), child.is_recording()],
+    "traceparent": headers.get("traceparent", ""),
+    "root": format(root.get_span_context().trace_id, "032x"),
+    "child": format(child.get_span_context().trace_id, "032x"),
+    "ids": [root.get_span_context().span_id != child.get_span_context().span_id],
+}))
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    got = json.loads(out.stdout)
+    assert got["recording"] == [False, False]
+    assert got["root"] != "0" * 32 and got["child"] == got["root"]
+    assert got["traceparent"].startswith(f"00-{got['root']}-")
+    assert got["ids"] == [True]
