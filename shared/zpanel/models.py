@@ -106,6 +106,25 @@ class BuildSettings(Record):
     submodules: bool = False
 
 
+MEMORY = r"^[1-9][0-9]{0,6}[kmg]$"
+VOLUME = re.compile(r"^(?P<name>[a-z0-9][a-z0-9_.-]{0,62}):(?P<path>/[A-Za-z0-9._/@+-]{0,1000})(?P<ro>:ro)?$")
+
+
+def check_volume(value: str) -> str:
+    found = VOLUME.match(value)
+    if not found or found["path"] == "/" or "/../" in f"{found['path']}/":
+        raise ValueError(
+            f"volume {value!r} is not NAME:/path[:ro] (a name of lowercase letters, digits, '_.-'; an absolute path "
+            "inside the container other than /)"
+        )
+    return value
+
+
+def volume_name(app_id: str, spec: str) -> str:
+    """The Docker volume an application's ``NAME:/path`` uses: by its id, so a rename keeps the data."""
+    return f"zpanel-{app_id}-{spec.split(':', 1)[0]}"
+
+
 class Application(Record):
     id: str
     name: str
@@ -126,12 +145,24 @@ class Application(Record):
     auto_deploy: bool = True
     watch_paths: list[str] = Field(default_factory=list)
     keep_images: int = Field(3, ge=1)
+    memory: str | None = Field(None, pattern=MEMORY, description="memory limit per container: 512m, 2g")
+    cpus: float | None = Field(None, gt=0, le=512, description="CPU limit per container: 0.5, 2")
+    volumes: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="named volumes NAME:/path[:ro], kept across deployments (docker volume zpanel-<app id>-NAME)",
+    )
     webhook_secret: Sealed = ""
     env: list[EnvVar] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=utcnow)
 
     _name = field_validator("name")(lambda cls, v: check_name(v, "application name"))
     _server = field_validator("server")(lambda cls, v: check_name(v, "server name"))
+    _volumes = field_validator("volumes")(lambda cls, v: [check_volume(x) for x in v])
+
+    def docker_volumes(self) -> tuple[str, ...]:
+        """``--volume`` values: each ``NAME:/path[:ro]`` on the app's own named volume."""
+        return tuple(f"{volume_name(self.id, v)}:{v.split(':', 1)[1]}" for v in self.volumes)
 
 
 class Server(Record):

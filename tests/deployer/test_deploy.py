@@ -222,3 +222,36 @@ async def test_blue_green_keeps_the_previous_stopped_and_prune_keeps_the_last_n(
         assert sorted(left.stdout.split()) == ["b", "c"]
     finally:
         subprocess.run(["docker", "image", "rm", f"{repo}:a", f"{repo}:b", f"{repo}:c"], capture_output=True)
+
+
+@pytest.mark.parametrize("where", ["ssh", "local engine API"])
+async def test_limits_and_named_volumes_reach_the_containers_and_outlive_a_deployment(
+    where: str, remote: SshExecutor, make: MakeReq, the_app: Application, images: Images, apps_root: str
+) -> None:
+    from zpanel_deployer.executor import LocalExecutor
+
+    ex = remote if where == "ssh" else LocalExecutor()
+    deployer = Deployer(ex, Placement(root=apps_root, stop_timeout=0))
+    spec = the_app.model_copy(
+        update={"memory": "64m", "cpus": 0.5, "volumes": ["data:/data"], "pre_deploy": "echo kept > /data/mark"}
+    )
+    volume = f"zpanel-{the_app.id}-data"
+    try:
+        first = await deploy(deployer, make(spec, images.v1), HttpHooks(), sleep=_no_sleep)
+        assert first.done
+        later = spec.model_copy(update={"pre_deploy": None})
+        second = await deploy(deployer, make(later, images.v2), HttpHooks(), sleep=_no_sleep)
+        (c2,) = second.containers
+        host = docker_json("inspect", c2.name)[0]["HostConfig"]
+        assert (host["Memory"], host["NanoCpus"]) == (64 * 1024 * 1024, 500_000_000)
+        mounts = docker_json("inspect", c2.name)[0]["Mounts"]
+        assert [(m["Type"], m["Name"], m["Destination"], m["RW"]) for m in mounts] == [
+            ("volume", volume, "/data", True)
+        ]
+        seen = subprocess.run(["docker", "exec", c2.name, "cat", "/data/mark"], capture_output=True, text=True)
+        assert seen.stdout == "kept\n"  # written by the first deployment's pre-deploy command
+    finally:
+        if where != "ssh":
+            await ex.close()  # type: ignore[union-attr]
+        subprocess.run(["docker", "rm", "-f", *ids_of(f"zpanel.app={the_app.id}")], capture_output=True)
+        subprocess.run(["docker", "volume", "rm", "-f", volume], capture_output=True)

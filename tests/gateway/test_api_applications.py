@@ -59,6 +59,7 @@ def expected(created: dict[str, Any], **over: Any) -> dict[str, Any]:
         "notify": [],
         "auto_deploy": True,
         "watch_paths": [],
+        "resources": {"memory": None, "cpus": None, "volumes": []},
         "webhook_urls": URLS,
         "created_at": created["created_at"],
     }
@@ -302,3 +303,19 @@ async def test_rolling_with_several_replicas_is_refused_until_the_pipeline_does_
     assert (await api.state.app("roll")).replicas == 1
     r = await api.request("PATCH", "/api/v1/applications/roll", json={"replicas": 2, "strategy": "zero-downtime"})
     assert (r.status_code, r.json()["replicas"], r.json()["strategy"]) == (200, 2, "zero-downtime")
+
+
+async def test_resources_are_set_checked_and_cleared(api: Api) -> None:
+    await api.add_local()
+    created = await api.create_app(memory="512m", cpus=0.5, volumes=["data:/var/lib/data", "cache:/cache:ro"])
+    resources = {"memory": "512m", "cpus": 0.5, "volumes": ["data:/var/lib/data", "cache:/cache:ro"]}
+    assert created["resources"] == resources
+    for bad, message in [
+        ({"memory": "lots"}, "memory: String should match pattern '^[1-9][0-9]{0,6}[kmg]$'"),
+        ({"cpus": 0}, "cpus: Input should be greater than 0"),
+        ({"volumes": ["/etc:/host"]}, "volumes.0: volume '/etc:/host' is not NAME:/path[:ro]"),
+    ]:
+        r = await api.request("PATCH", "/api/v1/applications/web", json=bad)
+        assert r.status_code == 422 and r.json()["error"]["message"].startswith(message), r.json()
+    r = await api.request("PATCH", "/api/v1/applications/web", json={"memory": None, "cpus": None, "volumes": []})
+    assert r.json()["resources"] == {"memory": None, "cpus": None, "volumes": []}

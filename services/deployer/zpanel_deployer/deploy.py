@@ -122,8 +122,12 @@ class Deployer:
             publish=publish,
             network=p.network,
             aliases=(req.app.name,) if p.network and replica is not None else (),
-            volumes=p.volumes,
-            limits=p.limits,
+            volumes=(*p.volumes, *req.app.docker_volumes()),
+            limits=docker.Limits(
+                memory=req.app.memory or p.limits.memory,
+                cpus=req.app.cpus if req.app.cpus is not None else p.limits.cpus,
+                pids=p.limits.pids,
+            ),
         )
 
     def replica_specs(self, req: DeployRequest) -> list[docker.ContainerSpec]:

@@ -56,6 +56,9 @@ def create_body(
     schedule: str | None,
     pre_deploy: str | None,
     post_deploy: str | None,
+    memory: str | None = None,
+    cpus: float | None = None,
+    volumes: list[str] | None = None,
 ) -> dict[str, Any]:
     """The POST /api/v1/applications body: what was given, the API's defaults for the rest."""
     body: dict[str, Any] = {
@@ -75,8 +78,12 @@ def create_body(
         "schedule": schedule,
         "pre_deploy": pre_deploy,
         "post_deploy": post_deploy,
+        "memory": memory,
+        "cpus": cpus,
     }
     body.update({k: v for k, v in optional.items() if v is not None})
+    if volumes:
+        body["volumes"] = volumes
     if notify:
         body["notify"] = notify
     if previews:
@@ -104,6 +111,12 @@ def create(
     schedule: Annotated[str | None, typer.Option("--schedule", help="Cron expression for scheduled redeploys.")] = None,
     pre_deploy: Annotated[str | None, typer.Option("--pre-deploy", help="Command run before the switch.")] = None,
     post_deploy: Annotated[str | None, typer.Option("--post-deploy", help="Command run after the switch.")] = None,
+    memory: Annotated[str | None, typer.Option("--memory", help="Memory limit per container (512m, 2g).")] = None,
+    cpus: Annotated[float | None, typer.Option("--cpus", min=0.01, help="CPU limit per container (0.5, 2).")] = None,
+    volume: Annotated[
+        list[str] | None,
+        typer.Option("--volume", help="Named volume NAME:/path[:ro], kept across deploys (repeatable)."),
+    ] = None,
     json_: Json = False,
 ) -> None:
     """Register an application; prints its webhook URLs and secret."""
@@ -124,6 +137,9 @@ def create(
         schedule=schedule,
         pre_deploy=pre_deploy,
         post_deploy=post_deploy,
+        memory=memory,
+        cpus=cpus,
+        volumes=volume or [],
     )
     with Api() as api:
         created = api.post("/api/v1/applications", body)

@@ -46,7 +46,7 @@ def apply_fields(app: Application, body: ApplicationFields, deps: Deps) -> Appli
     given = body.model_fields_set
     values = body.model_dump(include=given, exclude={"build", "health", "health_path", "notify", "webhook_secret"})
     for key, value in values.items():
-        if key in ("pre_deploy", "post_deploy", "schedule") or value is not None:
+        if key in ("pre_deploy", "post_deploy", "schedule", "memory", "cpus") or value is not None:
             setattr(app, key, value)
     if body.build is not None:
         app.build = (

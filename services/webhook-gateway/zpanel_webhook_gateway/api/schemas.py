@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from zpanel.models import BuildKind, BuildSettings, HealthSettings, Strategy, check_name
+from zpanel.models import MEMORY, BuildKind, BuildSettings, HealthSettings, Strategy, check_name, check_volume
 
 _DOMAIN = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 _BRANCH = re.compile(r"^(?!-)(?!.*\.\.)[A-Za-z0-9._/+-]{1,200}$")
@@ -79,6 +79,7 @@ Command = Annotated[str | None, Field(max_length=4000)]
 NotifyUrl = Annotated[str, Field(min_length=3, max_length=4000, pattern=r"^[A-Za-z][A-Za-z0-9+.-]*://")]
 WatchPath = Annotated[str, Field(min_length=1, max_length=500)]
 Secret = Annotated[str, Field(min_length=8, max_length=500)]
+Volume = Annotated[str, Field(max_length=1100), AfterValidator(check_volume)]
 
 
 class Body(BaseModel):
@@ -107,6 +108,11 @@ class ApplicationFields(Body):
     auto_deploy: bool | None = None
     watch_paths: list[WatchPath] | None = Field(None, max_length=100)
     keep_images: int | None = Field(None, ge=1, le=100)
+    memory: str | None = Field(None, pattern=MEMORY, description="memory limit per container: 512m, 2g")
+    cpus: float | None = Field(None, gt=0, le=512, description="CPU limit per container: 0.5, 2")
+    volumes: list[Volume] | None = Field(
+        None, max_length=20, description="named volumes NAME:/path[:ro], kept across deployments"
+    )
 
 
 class ApplicationPatch(ApplicationFields):
