@@ -145,6 +145,9 @@ class Application(Record):
     auto_deploy: bool = True
     watch_paths: list[str] = Field(default_factory=list)
     keep_images: int = Field(3, ge=1)
+    drain_timeout: float = Field(
+        30.0, ge=0, le=3600, description="seconds the old version may keep serving requests in flight"
+    )
     memory: str | None = Field(None, pattern=MEMORY, description="memory limit per container: 512m, 2g")
     cpus: float | None = Field(None, gt=0, le=512, description="CPU limit per container: 0.5, 2")
     volumes: list[str] = Field(

@@ -1,5 +1,7 @@
 """Every strategy's plan by exact value, and the rollback each plan implies."""
 
+from typing import Any
+
 import pytest
 
 from tests.deployer.helpers import DEP, app, new, old
@@ -124,3 +126,12 @@ def test_rollback_past_removing_the_old_is_refused() -> None:
     plan = plan_for(app(), DEP, old(1), "img")
     with pytest.raises(ValueError, match="cannot roll back past the removal"):
         plan.rollback(len(plan.steps))
+
+
+def test_the_drain_bound_is_the_applications_unless_given() -> None:
+    def drains(plan: Any) -> list[float]:
+        return [s.seconds for s in plan.steps if isinstance(s, Drain)]
+
+    assert drains(plan_for(app(drain_timeout=7.5), DEP, old(1), "img")) == [7.5]
+    assert drains(plan_for(app(), DEP, old(1), "img")) == [30.0]
+    assert drains(plan_for(app(drain_timeout=7.5), DEP, old(1), "img", drain_s=1)) == [1]

@@ -59,6 +59,7 @@ def expected(created: dict[str, Any], **over: Any) -> dict[str, Any]:
         "notify": [],
         "auto_deploy": True,
         "watch_paths": [],
+        "drain_timeout": 30.0,
         "resources": {"memory": None, "cpus": None, "volumes": []},
         "webhook_urls": URLS,
         "created_at": created["created_at"],
@@ -319,3 +320,16 @@ async def test_resources_are_set_checked_and_cleared(api: Api) -> None:
         assert r.status_code == 422 and r.json()["error"]["message"].startswith(message), r.json()
     r = await api.request("PATCH", "/api/v1/applications/web", json={"memory": None, "cpus": None, "volumes": []})
     assert r.json()["resources"] == {"memory": None, "cpus": None, "volumes": []}
+
+
+async def test_drain_timeout_is_set_and_bounded(api: Api) -> None:
+    await api.add_local()
+    await api.create_app(drain_timeout=5)
+    r = await api.request("PATCH", "/api/v1/applications/web", json={"drain_timeout": 120})
+    assert r.json()["drain_timeout"] == 120
+    r = await api.request("PATCH", "/api/v1/applications/web", json={"drain_timeout": 7200})
+    assert r.json()["error"] == {
+        "code": "invalid",
+        "message": "drain_timeout: Input should be less than or equal to 3600",
+    }
+    assert (await api.state.app("web")).drain_timeout == 120

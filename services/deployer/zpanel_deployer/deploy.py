@@ -17,7 +17,7 @@ from zpanel_deployer.containers import ContainerInfo, parse_image_ls, parse_insp
 from zpanel_deployer.errors import CommandError, PreDeployError
 from zpanel_deployer.executor.base import Executor
 from zpanel_deployer.request import DeployRequest, Placement
-from zpanel_deployer.strategies import DEFAULT_DRAIN_S, plan_for
+from zpanel_deployer.strategies import plan_for
 from zpanel_deployer.strategies.steps import Plan
 from zpanel_proxy_sync import drain as drain_check
 
@@ -80,7 +80,7 @@ class Deployer:
         ]
 
     async def plan(
-        self, req: DeployRequest, previous: Sequence[ContainerRef] | None = None, drain_s: float = DEFAULT_DRAIN_S
+        self, req: DeployRequest, previous: Sequence[ContainerRef] | None = None, drain_s: float | None = None
     ) -> Plan:
         """``previous``: the live containers recorded when the deployment started (pass them when
         resuming, so the plan is the one begun with); read from the server when not given."""

@@ -59,6 +59,7 @@ def create_body(
     memory: str | None = None,
     cpus: float | None = None,
     volumes: list[str] | None = None,
+    drain_timeout: float | None = None,
 ) -> dict[str, Any]:
     """The POST /api/v1/applications body: what was given, the API's defaults for the rest."""
     body: dict[str, Any] = {
@@ -80,6 +81,7 @@ def create_body(
         "post_deploy": post_deploy,
         "memory": memory,
         "cpus": cpus,
+        "drain_timeout": drain_timeout,
     }
     body.update({k: v for k, v in optional.items() if v is not None})
     if volumes:
@@ -117,6 +119,10 @@ def create(
         list[str] | None,
         typer.Option("--volume", help="Named volume NAME:/path[:ro], kept across deploys (repeatable)."),
     ] = None,
+    drain_timeout: Annotated[
+        float | None,
+        typer.Option("--drain-timeout", min=0, max=3600, help="Seconds requests in flight may take (30)."),
+    ] = None,
     json_: Json = False,
 ) -> None:
     """Register an application; prints its webhook URLs and secret."""
@@ -140,6 +146,7 @@ def create(
         memory=memory,
         cpus=cpus,
         volumes=volume or [],
+        drain_timeout=drain_timeout,
     )
     with Api() as api:
         created = api.post("/api/v1/applications", body)

@@ -28,11 +28,12 @@ def plan_for(
     live: Sequence[ContainerRef],
     image: str,
     *,
-    drain_s: float = DEFAULT_DRAIN_S,
+    drain_s: float | None = None,
 ) -> Plan:
-    """``live``: the containers of the version serving now (other deployments of this app)."""
+    """``live``: the containers of the version serving now (other deployments of this app).
+    ``drain_s``: the longest wait for the old version's connections; the app's ``drain_timeout``."""
     try:
         make = _STRATEGIES[app.strategy]
     except KeyError:
         raise ValueError(f"unknown strategy {app.strategy!r}: use one of {', '.join(_STRATEGIES)}") from None
-    return make(PlanInput.of(app, deployment_id, live, image, drain_s))
+    return make(PlanInput.of(app, deployment_id, live, image, app.drain_timeout if drain_s is None else drain_s))

@@ -108,6 +108,9 @@ class ApplicationFields(Body):
     auto_deploy: bool | None = None
     watch_paths: list[WatchPath] | None = Field(None, max_length=100)
     keep_images: int | None = Field(None, ge=1, le=100)
+    drain_timeout: float | None = Field(
+        None, ge=0, le=3600, description="seconds the old version may keep serving requests in flight (30)"
+    )
     memory: str | None = Field(None, pattern=MEMORY, description="memory limit per container: 512m, 2g")
     cpus: float | None = Field(None, gt=0, le=512, description="CPU limit per container: 0.5, 2")
     volumes: list[Volume] | None = Field(

@@ -39,6 +39,7 @@ def application(app: Application, deps: Deps) -> dict[str, Any]:
         "notify": [notify_target(sealed, deps.cipher) for sealed in app.notify],
         "auto_deploy": app.auto_deploy,
         "watch_paths": list(app.watch_paths),
+        "drain_timeout": app.drain_timeout,
         "resources": {"memory": app.memory, "cpus": app.cpus, "volumes": list(app.volumes)},
         "webhook_urls": deps.webhook_urls(),
         "created_at": ts(app.created_at),
