@@ -4,6 +4,7 @@ temporary JetStream store, kill -9 and restart on the same port and store; and a
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -14,11 +15,31 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+_given: set[int] = set()
+
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port nothing listens on, from 20000–32767: below the kernel's ephemeral range (32768+),
+    where Docker also picks the host ports it publishes, so a container started by a test running
+    beside this one cannot take the port between now and its use. Each xdist worker draws from its
+    own slice, and a port is handed out once per process."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    index = int(worker) if worker.isdigit() else 0
+    count = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+    size = 12768 // count
+    low = 20000 + (index % count) * size
+    for _ in range(200):
+        port = random.randrange(low, low + size)
+        if port in _given:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _given.add(port)
+        return port
+    raise RuntimeError(f"no free port in {low}-{low + size - 1}")
 
 
 def nats_server_binary() -> str:
