@@ -82,10 +82,19 @@ class Cipher:
             return cls(key)
         path = home / "secret.key"
         if not path.exists():
+            # several services start at once: the key appears whole (written aside, then linked in)
+            # and only the first link wins; the others read the winner's key
             home.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            aside = home / f".secret.key.{os.getpid()}"
+            fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as f:
                 f.write(cls.generate_key())
+            try:
+                os.link(aside, path)
+            except FileExistsError:
+                pass
+            finally:
+                aside.unlink()
         return cls(path.read_text().strip())
 
     def seal(self, plain: str) -> str:

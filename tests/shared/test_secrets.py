@@ -3,6 +3,9 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -60,3 +63,21 @@ def test_settings_errors_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.delenv("ZPANEL_NATS_URL")
     s = load(retry_base_s=1, retry_cap_s=5)
     assert [s.retry_delay(n) for n in (1, 2, 3, 4)] == [1, 2, 4, 5]
+
+
+def test_services_starting_at_once_share_one_whole_key(tmp_path: Path) -> None:
+    """Eight processes race to create the key file: every one reads the same, complete key."""
+    script = (
+        "import sys, time; from pathlib import Path; from zpanel.secrets import Cipher\n"
+        "time.sleep(max(0.0, float(sys.argv[2]) - time.time()))\n"
+        "c = Cipher.from_home(Path(sys.argv[1])); print(c.open(c.seal('x')) == 'x', Path(sys.argv[1], 'secret.key').read_text())"
+    )
+    start = str(time.time() + 1.5)
+    runs = [
+        subprocess.Popen([sys.executable, "-c", script, str(tmp_path), start], stdout=subprocess.PIPE, text=True)
+        for _ in range(8)
+    ]
+    outs = [r.communicate(timeout=60)[0] for r in runs]
+    assert [r.returncode for r in runs] == [0] * 8
+    assert len(set(outs)) == 1 and outs[0].startswith("True ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["secret.key"]
