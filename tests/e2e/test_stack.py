@@ -132,7 +132,7 @@ def test_two_builders_share_ten_deployments_and_build_each_once(stack: Stack, no
             ids = [stack.push(app, remote, site(app["name"], build_sleep=1), "one push") for app, remote in apps]
             deps = [stack.wait_done(dep_id, timeout=150) for dep_id in ids]
     finally:
-        stopped = procs.terminate(second)
+        stopped = procs.terminate(second, timeout=25)  # the consumers may use their 10 s grace + 2
     assert stopped == 0  # it drained and stopped on SIGTERM
     assert [(d["id"], d["status"]) for d in deps] == [(i, "succeeded") for i in ids]
     builds = watch.docker_builds()
