@@ -83,12 +83,14 @@ class ProxyBoot:
             )
         if found is not None:  # another configuration, or stopped: replaced
             await self._run(executor, server, spec, ["docker", "rm", "--force", spec.name], "remove the old proxy")
+        owner = False
         if not await self._started_by_another(executor, server, host, spec):
             # long enough for a first pull of the image
             result = await executor.run(spec.run_argv(), check=False, timeout=600)
             if not result.ok and not name_conflict(result.err):
                 raise self._failure(server, spec, result.returncode, result.err, f"start {spec.name}")
-        await self._wait_listening(executor, server, host, spec)
+            owner = result.ok
+        await self._wait_listening(executor, server, host, spec, owner=owner)
         return "started"
 
     async def _inspect(self, executor: Any, server: str, spec: ProxySpec) -> Running | None:
@@ -119,13 +121,25 @@ class ProxyBoot:
         if not result.ok:
             raise self._failure(server, spec, result.returncode, result.err, what)
 
-    async def _wait_listening(self, executor: Any, server: str, host: str, spec: ProxySpec) -> None:
+    async def _wait_listening(
+        self, executor: Any, server: str, host: str, spec: ProxySpec, *, owner: bool = False
+    ) -> None:
+        """Until every port answers. A proxy that died or never listens is an error carrying its
+        log; only the process whose ``docker run`` made it removes it (a racing process that lost
+        the name must not pull it from under the one that started it)."""
         deadline = self.clock() + self.ready_within
         while True:
             if all([await self.port_open(host, p) for p in spec.ports()]):
                 return
             found = await self._inspect(executor, server, spec)
-            if found is None or found.status in ("exited", "restarting", "dead") or self.clock() > deadline:
+            # a racing `docker run` reserves the name before its container can be inspected: for the
+            # process that lost the name, "no such container" means "not yet", until the deadline
+            gone = found is None and owner
+            if (
+                gone
+                or (found is not None and found.status in ("exited", "restarting", "dead"))
+                or (self.clock() > deadline)
+            ):
                 logs = await executor.run(["docker", "logs", "--tail", "5", spec.name], check=False, timeout=30)
                 tail = " ".join((logs.out + logs.err).split())[-400:] or "no output"
                 ports = " and ".join(str(p) for p in spec.ports())
@@ -134,8 +148,8 @@ class ProxyBoot:
                     if "address already in use" in tail
                     else f"see `docker logs {spec.name}` there"
                 )
-                # a crash loop helps nobody; the error carries its log
-                await executor.run(["docker", "rm", "--force", spec.name], check=False, timeout=60)
+                if owner:  # a crash loop helps nobody; the error carries its log
+                    await executor.run(["docker", "rm", "--force", spec.name], check=False, timeout=60)
                 raise ProxyBootError(
                     f"server {server}: {spec.name} ({spec.image}) does not listen on {host}:{ports} "
                     f"({found.status if found else 'gone'}); {hint}. Its log ends: {tail}"
