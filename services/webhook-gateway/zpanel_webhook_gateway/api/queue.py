@@ -5,8 +5,8 @@ The count is kept in memory, not read per webhook: one long-lived watch of the `
 follows the ``open.<id>`` markers the conductor puts on admission (value: the server) and deletes
 at the end. Deployments this process promised in a 202 but whose admission is still on its way
 (``InFlight``) count too, so a burst cannot slip past the limit while the intake catches up.
-The copy is a few milliseconds behind the bucket; at most once per ``ttl`` seconds a webhook
-waits for it to reach the bucket's last sequence (one stream-info request)."""
+The copy (a :class:`KvMirror`) is a few milliseconds behind the bucket; at most once per ``ttl``
+seconds a webhook waits for it to reach the bucket's last sequence (one stream-info request)."""
 
 from __future__ import annotations
 
@@ -14,16 +14,17 @@ import asyncio
 import contextlib
 import time
 from collections import Counter
+from typing import Any
 
 import structlog
 
 from zpanel.bus import Bus
 from zpanel.state import State
 from zpanel_webhook_gateway.inflight import InFlight
+from zpanel_webhook_gateway.kvmirror import KvMirror
 
 log = structlog.get_logger("zpanel.queue")
 BUCKET = "locks"
-STREAM = f"KV_{BUCKET}"
 OPEN = "open."
 
 
@@ -33,60 +34,41 @@ class QueueGauge:
         self.state = state
         self.inflight = inflight
         self.ttl = ttl
-        self.sync_timeout = sync_timeout
+        self._mirror = KvMirror(bus, BUCKET, self._on_entry, sync_timeout)
         self._open: dict[str, str] = {}  # deployment id -> server ("" until known)
         self._counts: Counter[str] = Counter()
-        self._seen = 0
         self._synced_at = float("-inf")
-        self._changed = asyncio.Condition()
-        self._task: asyncio.Task[None] | None = None
         self._resolving: set[asyncio.Task[None]] = set()
 
     async def open_on(self, server: str) -> int:
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._watch())
+        if self._mirror.ensure_running():
             self._synced_at = float("-inf")
         if time.monotonic() - self._synced_at >= self.ttl:
             await self._sync()
         return self._counts[server] + self.inflight.on_server(server)
 
     async def stop(self) -> None:
-        for task in [self._task, *self._resolving]:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+        await self._mirror.stop()
+        for task in list(self._resolving):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
 
     async def _sync(self) -> None:
         try:
-            info = await self.bus.js.stream_info(STREAM)
-            target = int(info.state.last_seq)
-            async with self._changed:
-                await asyncio.wait_for(self._changed.wait_for(lambda: self._seen >= target), self.sync_timeout)
+            await self._mirror.sync()
         except Exception as exc:  # the count is a little stale: still the best there is
             # (also when the last message was compacted away and never comes: not again for ``ttl``)
             log.warning("queue.stale", error=type(exc).__name__)
         self._synced_at = time.monotonic()
 
-    async def _watch(self) -> None:
-        kv = await self.bus.kv(BUCKET)
-        watcher = await kv.watch(">")
-        try:
-            async for entry in watcher:
-                if entry is None:
-                    continue  # end of the initial values: the sequence check covers it
-                if entry.key.startswith(OPEN):
-                    dep_id = entry.key[len(OPEN) :]
-                    if entry.operation in ("DEL", "PURGE") or not entry.value:
-                        self._close(dep_id)
-                    else:
-                        self._opened(dep_id, entry.value.decode())
-                async with self._changed:
-                    self._seen = max(self._seen, int(entry.revision or 0))
-                    self._changed.notify_all()
-        finally:
-            with contextlib.suppress(Exception):
-                await watcher.stop()
+    def _on_entry(self, entry: Any) -> None:
+        if entry.key.startswith(OPEN):
+            dep_id = entry.key[len(OPEN) :]
+            if entry.operation in ("DEL", "PURGE") or not entry.value:
+                self._close(dep_id)
+            else:
+                self._opened(dep_id, entry.value.decode())
 
     def _opened(self, dep_id: str, value: str) -> None:
         self.inflight.discard(dep_id)  # admitted (here or by another gateway process)
