@@ -40,7 +40,7 @@ from zpanel.events import (
     ProxyUpdated,
     ServerUnreachable,
 )
-from zpanel.models import Deployment, Server, preview_app
+from zpanel.models import Deployment, Server, preview_app, unsupported_strategy
 from zpanel.secrets import Cipher
 from zpanel.settings import Settings
 from zpanel.slots import SlotsPer
@@ -174,11 +174,9 @@ class DeployWorker:
                     ctx.pump.write(f"image {ctx.req.image}: {sent.how}")
                 await ctx.deployer.prepare(ctx.req)
                 plan = await ctx.deployer.plan(ctx.req)
-                if plan.strategy == "rolling" and len(plan.new) > 1:  # the API refuses it; older records
-                    raise PermanentError(
-                        f"rolling with {len(plan.new)} replicas is not supported yet: set the strategy to "
-                        "zero-downtime or blue-green (or 1 replica) and deploy again"
-                    )
+                problem = unsupported_strategy(ctx.req.app)  # the API refuses it; records made before
+                if problem:
+                    raise PermanentError(problem)
                 ctx.pump.write(f"{plan.strategy}: {len(plan.new)} new container(s), {len(plan.old)} serving now")
                 progress = await walk(ctx.deployer, plan, ctx.req)
             except RetryableError as exc:

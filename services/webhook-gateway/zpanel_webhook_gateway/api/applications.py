@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 
 from zpanel import schedules
 from zpanel.errors import Conflict, NotFound, PermanentError
-from zpanel.models import Application, BuildSettings
+from zpanel.models import Application, BuildSettings, unsupported_strategy
 from zpanel_webhook_gateway.api import views
 from zpanel_webhook_gateway.api.auth import require_token
 from zpanel_webhook_gateway.api.deps import Deps, get_deps
@@ -60,19 +60,10 @@ def apply_fields(app: Application, body: ApplicationFields, deps: Deps) -> Appli
         app.notify = [deps.cipher.seal(url) for url in body.notify]
     if body.webhook_secret is not None:
         app.webhook_secret = deps.cipher.seal(body.webhook_secret)
-    check_strategy(app)
+    problem = unsupported_strategy(app)  # refused before any deployment tries
+    if problem:
+        raise PermanentError(f"strategy: {problem}")
     return app
-
-
-def check_strategy(app: Application) -> None:
-    """Refuse what the pipeline would not do as asked, before any deployment tries."""
-    if app.strategy == "rolling" and app.replicas > 1:
-        # the pipeline hands one health check and one proxy switch per deployment to the other
-        # stages; a rolling update needs one per replica (not built yet)
-        raise PermanentError(
-            f"strategy: rolling with {app.replicas} replicas is not supported yet; use zero-downtime "
-            "(every new replica starts beside the old ones, one switch) or blue-green, or 1 replica"
-        )
 
 
 @router.post("", status_code=201, summary="Register an application; the answer holds its webhook secret, once")
