@@ -18,30 +18,14 @@ import multiprocessing as mp
 import os
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from bench.load import load_worker, totals
 from bench.pipeline.rig import percentile, redeploy, rig, stats
-from tests.harness import images, proxies
-
-
-def load_worker(url: str, host: str, clients: int, retry_reused: bool, go: Any, stop: Any, out: Any) -> None:
-    """``clients`` keep-alive clients through the proxy until told to stop; what they saw."""
-    go.wait()
-    stream = proxies.RequestStream(url, host, clients=clients, max_seconds=3600, retry_reused=retry_reused).start()
-    stop.wait()
-    outcomes = stream.stop()
-    out.put(
-        {
-            "served": sum(1 for o in outcomes if o.status == 200),
-            "failed": Counter(o.error or f"HTTP {o.status}" for o in outcomes if o.status != 200),
-            "retried": len(stream.retried),
-            "latencies": sorted(o.ended - o.started for o in outcomes)[:: max(1, len(outcomes) // 2000)],
-        }
-    )
+from tests.harness import images
 
 
 async def redeploys(n: int, kind: str, upstream: str, procs: int, clients: int) -> dict[str, Any]:
@@ -66,22 +50,14 @@ async def redeploys(n: int, kind: str, upstream: str, procs: int, clients: int) 
         elapsed = time.monotonic() - began + 2.0
         for w in workers:
             await asyncio.to_thread(w.join, 30)
-    failed: Counter[str] = Counter()
-    for p in parts:
-        failed.update(p["failed"])
-    served = sum(p["served"] for p in parts)
-    latencies = sorted(x for p in parts for x in p["latencies"])
+    load = totals(parts, elapsed)
+    latencies = load.pop("latencies")
     return {
         "proxy": kind,
         "upstream": upstream,
         "redeploys": n,
         "clients": procs * clients,
-        "seconds": round(elapsed, 1),
-        "served": served,
-        "failed": sum(failed.values()),
-        "failures": dict(failed),
-        "retried_once_after_idle_close": sum(p["retried"] for p in parts),
-        "requests_per_s": round(served / elapsed),
+        **load,
         "request_latency_s": {
             "p50": round(percentile(latencies, 0.5), 4),
             "p99": round(percentile(latencies, 0.99), 4),

@@ -22,7 +22,6 @@ import sys
 import tempfile
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench.load import load_worker, totals  # noqa: E402
 from tests.harness import images, proxies  # noqa: E402
 from zpanel.models import ContainerRef, HealthSettings  # noqa: E402
 from zpanel_deployer.deploy import Deployer  # noqa: E402
@@ -48,22 +48,6 @@ HOST = "bench.test"
 CADDY_UPSTREAM_IMAGE = "zpanel-bench/caddy-upstream:1"
 HEALTH = HealthSettings(path="/healthz", start_period=10, retries=2, timeout=2)
 SCRIPT = "echo {v} > /www/index.html && echo ok > /www/healthz && exec httpd -f -p 8080 -h /www"
-
-
-def load_worker(url: str, clients: int, retry_reused: bool, go: Any, stop: Any, out: Any) -> None:
-    go.wait()
-    stream = proxies.RequestStream(url, HOST, clients=clients, max_seconds=3600, retry_reused=retry_reused).start()
-    stop.wait()
-    outcomes = stream.stop()
-    out.put(
-        {
-            "served": sum(1 for o in outcomes if o.status == 200),
-            "failed": Counter(o.error or f"HTTP {o.status}" for o in outcomes if o.status != 200),
-            "mismatched_header": sum(1 for o in outcomes if o.status == 200 and o.served_by != f"dep-{o.body}"),
-            "retried": len(stream.retried),
-            "latencies": sorted(o.ended - o.started for o in outcomes)[:: max(1, len(outcomes) // 2000)],
-        }
-    )
 
 
 def caddy_upstream_image() -> str:
@@ -212,7 +196,7 @@ def bench(kind: str, image: str, n: int, procs: int, clients: int, upstream: str
         with starter(Path(tmp) / kind, tls=False) as proxy:
             go, stop, out = ctx.Event(), ctx.Event(), ctx.Queue()
             workers = [
-                ctx.Process(target=load_worker, args=(proxy.url, clients, kind == "caddy", go, stop, out))
+                ctx.Process(target=load_worker, args=(proxy.url, HOST, clients, kind == "caddy", go, stop, out, True))
                 for _ in range(procs)
             ]
             for w in workers:
@@ -231,24 +215,16 @@ def bench(kind: str, image: str, n: int, procs: int, clients: int, upstream: str
             subprocess.run(["docker", "rm", "-f", live], capture_output=True, timeout=60)
             for w in workers:
                 w.join(30)
-    failed: Counter[str] = Counter()
-    for p in parts:
-        failed.update(p["failed"])
-    served = sum(p["served"] for p in parts)
-    latencies = sorted(x for p in parts for x in p["latencies"])
+    load = totals(parts, elapsed)
+    latencies = load.pop("latencies")
     return {
         "proxy": kind,
         "upstream": upstream,
         "switches": n,
         "clients": procs * clients,
-        "seconds": round(elapsed, 1),
-        "served": served,
-        "failed": sum(failed.values()),
-        "failures": dict(failed),
-        "retried_once_after_idle_close": sum(p["retried"] for p in parts),
+        **load,
         "header_mismatch": sum(p["mismatched_header"] for p in parts),
         "upstream_listen_overflows": overflows,
-        "requests_per_s": round(served / elapsed),
         "request_latency_s": stats(latencies),
         **{k: stats([t[k] for t in timings]) for k in timings[0]},
     }
