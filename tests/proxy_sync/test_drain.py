@@ -4,7 +4,9 @@ that finishes on the old version after the switch."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
+import urllib.request
 
 import httpx
 import pytest
@@ -151,8 +153,19 @@ async def test_inbound_script_on_a_real_container(versions):
     async def count() -> int:
         return inbound((await local_runner(inbound_argv([pid, gone]), timeout=30)).stdout)
 
-    assert await count() == 0
     host, port = v1.ref.address.rsplit(":", 1)
+    # httpd may not listen yet (a busy machine): a connection made before would be dropped by
+    # Docker's port proxy, never reaching the container. Wait for an answer, then for its close.
+    for _ in range(250):
+        with contextlib.suppress(OSError), urllib.request.urlopen(f"http://{v1.ref.address}/", timeout=2) as answer:
+            if answer.status == 200:
+                break
+        await asyncio.sleep(0.02)
+    for _ in range(100):
+        if await count() == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert await count() == 0
     with socket.create_connection((host, int(port)), timeout=5):
         for _ in range(100):  # the accept reaches the container's table within a few ms
             if await count() == 1:
