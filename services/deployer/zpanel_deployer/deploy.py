@@ -30,6 +30,7 @@ UNREADABLE_DRAIN_S = 2.0
 
 Log = Callable[[str], None]
 MISSING = ("No such container", "no such container")
+GOING = "is already in progress"  # "removal of container X is already in progress": its --rm, say
 SAFE_ID = re.compile(r"^[A-Za-z0-9_-]+$")  # a label value about to become a path
 
 
@@ -208,12 +209,15 @@ class Deployer:
             raise CommandError(self.ex.server, ["docker", "exec", name], result.returncode, "\n".join(output))
         return output
 
-    async def _tolerant(self, argv: list[str]) -> None:
-        """Run a stop/rm where a container already gone is success (convergence)."""
+    async def _tolerant(self, argv: list[str]) -> bool:
+        """Run a stop/rm where a container already gone, or already being removed, is success
+        (convergence); True when one was still being removed."""
         result = await self.ex.run(argv, check=False)
-        errors = [line for line in result.err.splitlines() if line.strip() and not any(m in line for m in MISSING)]
+        lines = [line for line in result.err.splitlines() if line.strip()]
+        errors = [line for line in lines if not any(m in line for m in (*MISSING, GOING))]
         if not result.ok and errors:
             raise CommandError(self.ex.server, argv, result.returncode, "\n".join(errors))
+        return any(GOING in line for line in lines)
 
     async def drain(
         self, names: Sequence[str], timeout: float, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
@@ -261,10 +265,21 @@ class Deployer:
             self.log(f"starting {', '.join(names)} again")
             await self.ex.run(docker.start(*names))
 
-    async def remove(self, names: Sequence[str]) -> None:
-        if names:
-            self.log(f"removing {', '.join(names)}")
-            await self._tolerant(docker.rm(*names))
+    async def remove(self, names: Sequence[str], sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        """Remove the containers; return once they are gone (a removal already under way, such as
+        the --rm of a one-off whose deployer was killed, is waited for: the name is free after)."""
+        if not names:
+            return
+        self.log(f"removing {', '.join(names)}")
+        if not await self._tolerant(docker.rm(*names)):
+            return
+        for _ in range(200):
+            if not await self.inspect(*names):
+                return
+            await sleep(0.05)
+        raise CommandError(
+            self.ex.server, docker.rm(*names), None, f"{', '.join(names)} still being removed after 10 s"
+        )
 
     async def remove_deployment(self, req: DeployRequest) -> list[str]:
         """Every container of this deployment (rollback of the new version)."""
