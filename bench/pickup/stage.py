@@ -1,7 +1,8 @@
 """One pipeline stage of bench/pickup, as its own process: the service's real consumer (same
 stage name, subjects, per-server durable consumers and claims as its ``worker.setup``) with a
 trivial handler that notes when it started, takes a work slot where the real stage does (builder:
-``build_concurrency`` per process; deployer: ``deploy_concurrency`` per server), and publishes what
+``build_concurrency`` per process, then its lease lock on the deployment; deployer:
+``deploy_concurrency`` per server), and publishes what
 the real stage publishes on success, so the next stage picks it up.
 
     .venv/bin/python bench/pickup/stage.py STAGE OUT.json [WORK_S]   (ZPANEL_NATS_URL set; run.py does it)
@@ -17,13 +18,14 @@ import json
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from zpanel import subjects
-from zpanel.bus import Bus, Delivery
+from zpanel.bus import Bus, Delivery, KeyLock
 from zpanel.events import (
     BuildDone,
     BuildStarted,
@@ -37,6 +39,7 @@ from zpanel.events import (
 from zpanel.models import ContainerRef
 from zpanel.settings import load
 from zpanel.slots import Slots, SlotsPer
+from zpanel.telemetry import configure
 from zpanel_deployer.worker import HANDLED as DEPLOYER_HANDLED
 from zpanel_notifier.messages import NOTIFIABLE
 
@@ -51,32 +54,35 @@ def container(event: Event) -> list[ContainerRef]:
     return [ContainerRef(id=f"c-{event.deployment_id}", name=f"bench-{event.deployment_id}", address="127.0.0.1:1")]
 
 
-async def next_events(stage: str, event: Event) -> list[Event]:
-    """What the real stage publishes when its work succeeds."""
+async def next_events(stage: str, event: Event) -> list[Callable[[], Event]]:
+    """What the real stage publishes when its work succeeds, each made just before its publish (as
+    the services do: ``build.done`` exists once ``build.started`` is out and the build is over)."""
     if WORK_S:
         await asyncio.sleep(WORK_S)
     if stage == "builder":
-        return [BuildStarted(**ids(event)), BuildDone(**ids(event), image="bench:1")]
+        return [lambda: BuildStarted(**ids(event)), lambda: BuildDone(**ids(event), image="bench:1")]
     if stage == "deployer" and event.type == "build.done":
         return [
-            DeployStarted(**ids(event), image="bench:1"),
-            DeployDone(**ids(event), image="bench:1", containers=container(event)),
+            lambda: DeployStarted(**ids(event), image="bench:1"),
+            lambda: DeployDone(**ids(event), image="bench:1", containers=container(event)),
         ]
     if stage == "deployer" and event.type == "proxy.updated":
-        return [DeploymentSucceeded(**ids(event), image="bench:1")]
+        return [lambda: DeploymentSucceeded(**ids(event), image="bench:1")]
     if stage == "health":
-        return [HealthPassed(**ids(event), containers=container(event), probes=1)]
+        return [lambda: HealthPassed(**ids(event), containers=container(event), probes=1)]
     if stage == "proxy":
-        return [ProxyUpdated(**ids(event), domains=["bench.localhost"], upstreams=["127.0.0.1:1"])]
+        return [lambda: ProxyUpdated(**ids(event), domains=["bench.localhost"], upstreams=["127.0.0.1:1"])]
     return []  # the notifier
 
 
 async def main(stage: str, out: Path) -> None:
-    bus = await Bus.connect(load(), name=f"bench-{stage}")
-    settings = bus.settings
+    settings = load()
+    configure(f"bench-{stage}", settings.log_format, settings.log_level)  # as zpanel.service.run does
+    bus = await Bus.connect(settings, name=f"bench-{stage}")
     seen: list[tuple[str, float, float, float]] = []
     build_slots = Slots(settings.build_concurrency)
     deploy_slots = SlotsPer(settings.deploy_concurrency)
+    lock = KeyLock(bus, ttl=max(settings.ack_wait_s, 5.0))
 
     def slots_for(event: Event) -> Slots | None:
         """Where the real stage runs its heavy work (builder: every request; deployer: the steps)."""
@@ -95,12 +101,18 @@ async def main(stage: str, out: Path) -> None:
         waited = 0.0
         if slots is None:
             nxt = await next_events(stage, event)
+        elif stage == "builder":  # the real builder takes its lease on the deployment once the slot is free
+            async with slots.hold() as waited:
+                t = time.monotonic()
+                async with lock.hold(f"builder.{event.deployment_id}", delivery):
+                    waited += time.monotonic() - t
+                    nxt = await next_events(stage, event)
         else:
             async with slots.hold() as waited:
                 nxt = await next_events(stage, event)
         seen.append((event.type, picked, waited, stored))
-        for e in nxt:
-            await bus.publish(e)
+        for make in nxt:
+            await bus.publish(make())
 
     # the same consumers as each service's worker.setup (see README.md)
     if stage == "builder":
@@ -110,7 +122,6 @@ async def main(stage: str, out: Path) -> None:
             stream="PIPELINE",
             handler=handle,
             concurrency=settings.build_claims,
-            serialize_by=lambda e: e.deployment_id,  # the builder takes a lease lock per deployment
         )
     elif stage == "deployer":
         per = await bus.consume_per_server(

@@ -53,10 +53,10 @@ class Settings(BaseSettings):
     retry_cap_s: float = Field(60.0, gt=0)
     ack_wait_s: float = Field(30.0, gt=0, description="a silent worker loses its message after this")
     build_concurrency: int = Field(2, ge=1, le=64, description="builds one builder process runs at once")
-    build_claims: int = Field(128, ge=1, le=1024, description="deployments one builder process claims at once")
+    build_claims: int = Field(256, ge=1, le=1024, description="deployments one builder process claims at once")
     deploy_concurrency: int = Field(4, ge=1, le=64, description="deployer steps one process runs at once per server")
-    deploy_claims: int = Field(64, ge=1, le=1024, description="messages one deployer process claims per server")
-    stage_claims: int = Field(64, ge=1, le=1024, description="messages health, proxy-sync, notifier claim at once")
+    deploy_claims: int = Field(256, ge=1, le=1024, description="messages one deployer process claims per server")
+    stage_claims: int = Field(256, ge=1, le=1024, description="messages health, proxy-sync, notifier claim at once")
     deployment_timeout_s: float = Field(1800, gt=0)
 
     secret_key: str | None = Field(None, description="Fernet key; else $ZPANEL_HOME/secret.key (made once)")

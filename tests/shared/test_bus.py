@@ -8,7 +8,7 @@ import itertools
 import time
 
 from tests.shared.conftest import MakeBus
-from zpanel.bus import Bus, Delivery, list_letters, replay
+from zpanel.bus import Bus, Delivery, Handler, KeyLock, list_letters, replay
 from zpanel.errors import PermanentError, RetryableError
 from zpanel.events import BuildDone, DeadLetter, Event
 
@@ -133,28 +133,31 @@ async def test_blocked_server_does_not_delay_another(bus: Bus, uid: str) -> None
     release_a.set()
 
 
-async def test_one_application_never_runs_twice_at_once_in_a_stage(make_bus: MakeBus, uid: str) -> None:
-    """Two processes (two connections) share one stage consumer with 4 slots each; messages for
-    app X are serialised across both, while app Y still runs beside them."""
+async def test_work_under_a_key_lock_never_runs_twice_at_once_for_one_key(make_bus: MakeBus, uid: str) -> None:
+    """Two processes (two connections) share one stage consumer with 4 claims each, and hold a
+    KeyLock on the application around the work (as the builder does per deployment): work for app X
+    is serialised across both, while app Y still runs beside it."""
     intervals: dict[str, list[tuple[float, float]]] = {"x": [], "y": []}
     finished = asyncio.Event()
     total = 12
 
-    async def handler(event: Event, delivery: Delivery) -> None:
-        start = time.monotonic()
-        await asyncio.sleep(0.15)
-        assert event.app_id
-        intervals[event.app_id[0]].append((start, time.monotonic()))
-        if sum(len(v) for v in intervals.values()) == total:
-            finished.set()
+    def handler_for(lock: KeyLock) -> Handler:
+        async def handler(event: Event, delivery: Delivery) -> None:
+            assert event.app_id
+            async with lock.hold(f"ser.{event.app_id}", delivery):
+                start = time.monotonic()
+                await asyncio.sleep(0.15)
+                intervals[event.app_id[0]].append((start, time.monotonic()))
+            if sum(len(v) for v in intervals.values()) == total:
+                finished.set()
+
+        return handler
 
     stage = f"ser{uid}"
     subject = f"build.done.x{uid}"
     for _ in range(2):
         worker = await make_bus()
-        await worker.consume(
-            stage=stage, subjects=[subject], handler=handler, concurrency=4, serialize_by=lambda e: e.app_id
-        )
+        await worker.consume(stage=stage, subjects=[subject], handler=handler_for(KeyLock(worker)), concurrency=4)
     publisher = await make_bus()
     for i in range(total // 2):
         await publisher.publish(build_done(f"x{uid}", f"x{i}{uid}", app=f"x{uid}"))

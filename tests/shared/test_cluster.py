@@ -25,6 +25,8 @@ async def test_one_node_killed_nothing_lost(tmp_path: Path) -> None:
                 await asyncio.sleep(0.2)
         info = await bus.js.stream_info("PIPELINE")
         assert info.config.num_replicas == 3
+        # replicated buckets keep leader reads: a follower could answer a direct get from behind
+        assert not (await bus.js.stream_info("KV_deployments")).config.allow_direct
         got: set[str] = set()
 
         async def handler(event: Event, delivery: Delivery) -> None:

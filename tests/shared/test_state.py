@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from tests.shared.conftest import MakeBus
+from zpanel.bus.provision import _direct_reads
 from zpanel.errors import Conflict, NotFound
 from zpanel.models import Application, Deployment, Status
 from zpanel.state import State
@@ -70,3 +71,18 @@ async def test_list_an_apps_deployments_newest_first(make_bus: MakeBus, uid: str
     await state.create_deployment(Deployment(id=f"x{uid}", app_id=f"b{uid}", app_name="b", server_id="local"))
     listed = await state.app_deployments(f"a{uid}")
     assert [d.id for d in listed] == [f"d2{uid}", f"d1{uid}", f"d0{uid}"]
+
+
+async def test_single_replica_buckets_are_read_directly(make_bus: MakeBus, uid: str) -> None:
+    """Provisioned buckets answer ``DIRECT.GET`` (raw message, no JSON/base64/email-header parsing);
+    a bucket made before (without it) is switched on the next start, and its records still read."""
+    bus = await make_bus()
+    assert (await bus.js.stream_info("KV_deployments")).config.allow_direct
+    old = await bus.js.create_key_value(bucket=f"old{uid}", history=1)  # nats-py's default: no direct reads
+    await old.put("k", b"v1")
+    assert not (await bus.js.stream_info(f"KV_old{uid}")).config.allow_direct
+    await _direct_reads(bus.js, f"KV_old{uid}")
+    assert (await bus.js.stream_info(f"KV_old{uid}")).config.allow_direct
+    reopened = await bus.js.key_value(f"old{uid}")
+    assert (await reopened.get("k")).value == b"v1"
+    await bus.js.delete_key_value(f"old{uid}")

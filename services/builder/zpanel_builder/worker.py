@@ -19,7 +19,7 @@ from typing import Any
 import structlog
 
 from zpanel import logstream, subjects
-from zpanel.bus import Bus, Delivery
+from zpanel.bus import Bus, Delivery, KeyLock
 from zpanel.errors import PermanentError, RetryableError
 from zpanel.events import BuildDone, BuildFailed, BuildStarted, DeploymentCancelled, DeploymentRequested, Event
 from zpanel.models import Application, Deployment, Status
@@ -54,6 +54,9 @@ class Builder:
         self.work = settings.home / "builds"
         self.images = BaseImages.from_env()
         self.slots = Slots(settings.build_concurrency)
+        # a copy redelivered while the first still builds (its ack wait lapsed) waits for it, then
+        # finds the image built: two copies at once would delete each other's build directory
+        self.lock = KeyLock(bus, ttl=max(settings.ack_wait_s, 5.0))
 
     async def handle(self, event: Event, delivery: Delivery) -> None:
         if not isinstance(event, DeploymentRequested):
@@ -65,7 +68,9 @@ class Builder:
 
         # claimed at once, built in one of build_concurrency slots; the record is read once the
         # slot is ours, so a deployment cancelled or superseded while it queued is not built
-        async with self.slots.hold(queued):
+        # the lease on the deployment is taken once the slot is ours: a claim costs nothing until
+        # its build can run, and the lock is held only while it does
+        async with self.slots.hold(queued), self.lock.hold(f"builder.{event.deployment_id}", delivery):
             await self._handle(event, delivery)
 
     async def _handle(self, event: DeploymentRequested, delivery: Delivery) -> None:
@@ -248,9 +253,6 @@ async def setup(bus: Bus, settings: Settings) -> Builder:
         subjects=[subjects.stage("deployment.requested", "*")],
         stream="PIPELINE",
         handler=builder.handle,
-        concurrency=settings.build_claims,  # claims; builds run in self.slots
-        # a copy redelivered while the first still builds (its ack wait lapsed) waits for it, then
-        # finds the image built: two copies at once would delete each other's build directory
-        serialize_by=lambda e: e.deployment_id,
+        concurrency=settings.build_claims,  # claims; builds run in self.slots, under self.lock
     )
     return builder

@@ -33,7 +33,6 @@ from pydantic import ValidationError
 
 from zpanel import subjects as subj
 from zpanel.bus.dlq import dead_letter
-from zpanel.bus.locks import KeyLock
 from zpanel.bus.puller import Puller
 from zpanel.errors import PermanentError
 from zpanel.events import Event, UnknownEventType, parse
@@ -82,7 +81,6 @@ class Consumer:
         stream: str | None = None,
         server_id: str | None = None,
         concurrency: int = 1,
-        serialize_by: Callable[[Event], str | None] | None = None,
         ack_wait: float | None = None,
         max_attempts: int | None = None,
     ) -> None:
@@ -93,13 +91,11 @@ class Consumer:
         self.stream = stream or bus.settings.catalogue.stream_for(self.subjects[0])
         self.name = subj.consumer_name(stage, server_id)
         self.concurrency = concurrency
-        self.serialize_by = serialize_by
         self.ack_wait = ack_wait or bus.settings.ack_wait_s
         self.max_attempts = max_attempts or bus.settings.max_attempts
         self._tasks: set[asyncio.Task[None]] = set()
         self._puller: Puller | None = None
         self._stopping = asyncio.Event()
-        self._lock = KeyLock(bus, ttl=max(self.ack_wait, 5.0)) if serialize_by else None
 
     async def start(self) -> None:
         config = api.ConsumerConfig(
@@ -175,12 +171,7 @@ class Consumer:
     async def _handle_event(self, msg: Msg, delivery: Delivery, event: Event, span: trace.Span) -> None:
         heartbeat = asyncio.create_task(self._heartbeat(delivery))
         try:
-            key = self.serialize_by(event) if self.serialize_by else None
-            if key and self._lock:
-                async with self._lock.hold(f"{self.stage}.{key}", delivery):
-                    await self.handler(event, delivery)
-            else:
-                await self.handler(event, delivery)
+            await self.handler(event, delivery)
         except asyncio.CancelledError:
             if self._stopping.is_set():
                 # shutting down past the grace (or still waiting for a slot): hand it to another

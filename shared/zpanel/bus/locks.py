@@ -1,8 +1,9 @@
 """A lease lock on a key of the ``locks`` KV bucket, taken and renewed with compare-and-set.
 
-Used by consumers with ``serialize_by`` so two messages for the same application never run at the
-same time in one stage, across every process of that stage. A holder that dies stops renewing; its
-lease runs out after ``ttl`` and the next waiter takes over.
+Held around work that must not run twice at once for one key, across every process of a service:
+the builder's build of one deployment (a redelivered copy waits for the first), the gateway's
+admission for one application. A holder that dies stops renewing; its lease runs out after ``ttl``
+and the next waiter takes over.
 """
 
 from __future__ import annotations

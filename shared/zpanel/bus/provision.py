@@ -49,4 +49,23 @@ async def ensure(js: nats.js.JetStreamContext, settings: Settings) -> None:
                 history=bucket.history,
                 ttl=bucket.ttl.total_seconds() or None,
                 replicas=replicas,
+                direct=replicas == 1,
             )
+        else:
+            await _direct_reads(js, f"KV_{bucket.name}")
+
+
+async def _direct_reads(js: nats.js.JetStreamContext, stream: str) -> None:
+    """KV reads go straight to the stream (``$JS.API.DIRECT.GET``) on a single replica.
+
+    A direct get is answered with the raw message; the ``STREAM.MSG.GET`` API wraps it in JSON with
+    base64 payload and headers, which nats-py parses with the ``email`` package: ~3x the CPU per read,
+    and the gateway's projection reads one record per pipeline event. With replicas every replica
+    answers direct gets, followers possibly behind the leader, and a stage that reads a deployment
+    record just written would see it missing: replicated buckets keep leader reads.
+    """
+    config = (await js.stream_info(stream)).config
+    direct = config.num_replicas == 1
+    if bool(config.allow_direct) != direct:
+        config.allow_direct = direct
+        await js.update_stream(config)
