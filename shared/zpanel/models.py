@@ -227,18 +227,6 @@ class Deployment(Record):
     spec: Application | None = Field(None, description="the application as it was when requested")
 
 
-def unsupported_strategy(app: Application) -> str | None:
-    """Why the pipeline cannot deploy ``app`` as configured, or None. It hands one health check and
-    one proxy switch per deployment to the other stages; a rolling update of several replicas
-    needs one per replica (not built yet)."""
-    if app.strategy == "rolling" and app.replicas > 1:
-        return (
-            f"rolling with {app.replicas} replicas is not supported yet; use zero-downtime "
-            "(every new replica starts beside the old ones, one switch) or blue-green, or 1 replica"
-        )
-    return None
-
-
 def preview_parent(app_id: str) -> tuple[str, int] | None:
     """The application id and pull-request number a preview's id was made from, or None."""
     base, sep, number = app_id.rpartition("-pr-")

@@ -24,6 +24,7 @@ EMITS: dict[str, tuple[str, ...]] = {
         "deploy.started",
         "deploy.done",
         "deploy.failed",
+        "deploy.reverting",
         "deployment.succeeded",
         "deployment.rolled_back",
         "deployment.failed",
@@ -32,7 +33,7 @@ EMITS: dict[str, tuple[str, ...]] = {
         "server.unreachable",
     ),
     "health": ("health.passed", "health.failed", "deployment.cancelled"),
-    "proxy-sync": ("proxy.updated", "proxy.failed", "deployment.cancelled"),
+    "proxy-sync": ("proxy.updated", "proxy.failed", "proxy.restored", "deployment.cancelled"),
     "notifier": (),
 }
 

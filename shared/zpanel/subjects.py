@@ -10,6 +10,9 @@ Reading order: the event flow is
     ─▶ build.done.<server> ─▶ deployer ─▶ deploy.done.<server> ─▶ health
     ─▶ health.passed.<server> ─▶ proxy-sync ─▶ proxy.updated.<server> ─▶ deployer (retire old)
     ─▶ deployment.succeeded.<server> ─▶ notifier
+
+(a rolling update goes round deployer ─▶ health ─▶ proxy-sync once per replica; undoing one
+after traffic reached a new replica goes deploy.reverting ─▶ proxy-sync ─▶ proxy.restored ─▶ deployer)
 """
 
 from __future__ import annotations
@@ -82,10 +85,12 @@ STAGE_EVENTS = (
     "deploy.started",
     "deploy.done",
     "deploy.failed",
+    "deploy.reverting",
     "health.passed",
     "health.failed",
     "proxy.updated",
     "proxy.failed",
+    "proxy.restored",
     "deployment.succeeded",
     "deployment.failed",
     "deployment.rolled_back",

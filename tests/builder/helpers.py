@@ -41,6 +41,8 @@ def make_repo(path: Path, files: dict[str, str], message: str = "initial") -> st
     for rel, text in files.items():
         (path / rel).parent.mkdir(parents=True, exist_ok=True)
         (path / rel).write_text(text)
+        if rel.endswith((".cgi", ".sh")):
+            (path / rel).chmod(0o755)
     git(path, "add", "-A")
     git(path, "commit", "-q", "-m", message)
     return git(path, "rev-parse", "HEAD")

@@ -85,13 +85,38 @@ def test_rolling_scale_down_retires_the_extra_old_replica() -> None:
     assert plan.steps == (
         StartNew(0, N0),
         WaitHealthy((N0,)),
-        Switch((N0, O1, O2)),
+        Switch((N0,)),  # not to O1, O2: they are stopped right after, and nothing switches again
         Drain((O0,), 1),
         StopOld((O0,)),
         Drain((O1, O2), 1),
         StopOld((O1, O2)),
         RemoveOld((O0, O1, O2)),
     )
+
+
+def test_rolling_is_handed_to_health_and_proxy_once_per_replica() -> None:
+    """The pipeline's view of a rolling plan (steps as in the test above): batch k resumes after
+    Switch k, routes to Switch k's containers, and fails at its own WaitHealthy or Switch."""
+    plan = plan_for(app(strategy="rolling", replicas=2), DEP, old(2), "img", drain_s=1)
+    assert plan.batches == 2
+    assert (plan.after_switch(1), plan.after_switch(2), plan.after_switch()) == (3, 8, 8)
+    assert (plan.route(1), plan.route(2)) == ((N0, O1), (N0, N1))
+    assert (plan.step_of(WaitHealthy, 1), plan.step_of(WaitHealthy, 2)) == (1, 6)
+    assert (plan.step_of(Switch, 1), plan.step_of(Switch, 2)) == (2, 7)
+    assert [plan.batch_at(i) for i in range(len(plan.steps))] == [1, 1, 1, 2, 2, 2, 2, 2, 3, 3, 3]
+    # batch 1's failures undo nothing the proxy saw; from batch 2 on, traffic reached N0
+    assert (plan.switched_before(1), plan.switched_before(2), plan.switched_before(6)) == (False, False, True)
+    assert plan.revert_point() == 7
+    assert plan.rollback(plan.revert_point()) == (StartOld((O0,)), Switch((O0, O1)), RemoveNew((N0, N1)))
+
+
+def test_every_other_strategy_is_one_batch() -> None:
+    for strategy in ("zero-downtime", "blue-green", "recreate"):
+        plan = plan_for(app(strategy=strategy, replicas=2), DEP, old(2), "img", drain_s=1)
+        assert plan.batches == 1
+        assert plan.after_switch(1) == plan.after_switch()
+        assert plan.route(1) == (N0, N1)
+        assert not plan.switched_before(plan.step_of(Switch, 1))
 
 
 def test_recreate_stops_old_before_starting_new() -> None:

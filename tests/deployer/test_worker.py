@@ -21,10 +21,14 @@ from zpanel.events import (
     BuildDone,
     DeployDone,
     DeployFailed,
+    DeploymentCancelled,
+    DeploymentFailed,
     DeploymentRolledBack,
     DeploymentSucceeded,
+    DeployReverting,
     Event,
     HealthFailed,
+    ProxyRestored,
     ProxyUpdated,
     parse,
 )
@@ -49,7 +53,14 @@ async def rig(own_nats: NatsServer, tmp_path: Path, busybox_image: str) -> Async
     worker = DeployWorker(bus, settings, Cipher.from_home(settings.home))
     per = await bus.consume_per_server(
         stage="deployer",
-        event_types=["build.done", "health.failed", "proxy.updated", "proxy.failed"],
+        event_types=[
+            "build.done",
+            "health.failed",
+            "proxy.updated",
+            "proxy.failed",
+            "proxy.restored",
+            "deployment.failed",
+        ],
         handler=worker.handle,
     )
     await per.add("local")
@@ -166,6 +177,83 @@ async def test_a_cancelled_deployment_is_cleaned_up_even_before_its_record_shows
     await worker.clean_up(await state.deployments.get(dep.id))
     left = subprocess.run(["docker", "ps", "-aq", "--filter", f"name={name}"], capture_output=True, text=True)
     assert left.stdout.split() == []
+
+
+def running(dep_id: str) -> list[str]:
+    argv = ["docker", "ps", "-q", "--filter", f"label=zpanel.deployment={dep_id}"]
+    return sorted(subprocess.run(argv, capture_output=True, text=True).stdout.split())
+
+
+async def test_a_rolling_update_cancelled_between_batches_routes_back_before_removing(
+    rig: Any, busybox_image: str
+) -> None:
+    """Two replicas: the first deployment goes round twice. The second is cancelled once its first
+    new replica serves beside an old one: the deployer asks for the route back (deploy.reverting)
+    and removes nothing; a failed route-back leaves both versions running (failed, stage
+    route-back); a route-back that took removes the new replica (cancelled)."""
+    bus, state, out, app = rig
+    app = app.model_copy(update={"strategy": "rolling", "replicas": 2, "drain_timeout": 1})
+    ids = {"app_id": app.id, "server_id": "local"}
+    reverting: asyncio.Queue[Event] = asyncio.Queue()
+
+    async def on(msg: Any) -> None:
+        await reverting.put(parse(msg.data))
+
+    for s in ("deploy.reverting.*", "deployment.failed.*", "deployment.cancelled.*"):
+        await bus.js.subscribe(s, cb=on, ordered_consumer=True, deliver_policy=DeliverPolicy.NEW)
+
+    async def record(dep_id: str, done: DeployDone) -> None:  # what the projection would write
+        await state.deployments.update(
+            dep_id, lambda d: d.model_copy(update={"containers": done.containers, "previous_containers": done.previous})
+        )
+
+    first = await new_deployment(state, app, busybox_image)
+    await bus.publish(BuildDone(deployment_id=first.id, **ids, image=busybox_image))
+    for batch in (1, 2):
+        done = await asyncio.wait_for(out.get(), 60)
+        assert isinstance(done, DeployDone) and (done.batch, done.batches) == (batch, 2), done
+        assert [c.name for c in done.containers] == [f"{app.name}-{first.id[:12]}-{r}" for r in range(batch)]
+        assert done.route == done.containers  # nothing old to keep routing to
+        await record(first.id, done)
+        await bus.publish(ProxyUpdated(deployment_id=first.id, **ids, batch=batch, batches=2))
+    assert isinstance(await asyncio.wait_for(out.get(), 60), DeploymentSucceeded)
+    await state.set_current(app.id, first.id)
+    old = running(first.id)
+    assert len(old) == 2
+
+    second = await new_deployment(state, app, busybox_image)
+    await bus.publish(BuildDone(deployment_id=second.id, **ids, image=busybox_image))
+    done = await asyncio.wait_for(out.get(), 60)
+    assert isinstance(done, DeployDone) and done.batch == 1
+    o0, o1 = (f"{app.name}-{first.id[:12]}-{r}" for r in (0, 1))
+    n0 = f"{app.name}-{second.id[:12]}-0"
+    assert ([c.name for c in done.containers], [c.name for c in done.route]) == ([n0], [n0, o1])
+    await record(second.id, done)
+    await state.deployments.update(second.id, lambda d: d.model_copy(update={"cancel_requested": True}))
+    await bus.publish(ProxyUpdated(deployment_id=second.id, **ids, batch=1, batches=2))
+    back = await asyncio.wait_for(reverting.get(), 60)
+    assert isinstance(back, DeployReverting) and back.outcome == "cancelled", back
+    assert [c.name for c in back.route] == [o0, o1]
+    assert running(first.id) == old and len(running(second.id)) == 1
+
+    await bus.publish(
+        ProxyRestored(deployment_id=second.id, **ids, reason=back.reason, outcome="cancelled", error="proxy down")
+    )
+    failed = await asyncio.wait_for(reverting.get(), 60)
+    assert isinstance(failed, DeploymentFailed) and failed.stage == "route-back", failed
+    assert "routing back to the previous version failed: proxy down" in (failed.reason or "")
+    await asyncio.sleep(1.0)  # the deployer has seen its own deployment.failed by now: removes nothing
+    assert running(first.id) == old and len(running(second.id)) == 1
+
+    restored = ProxyRestored(deployment_id=second.id, **ids, reason=back.reason, outcome="cancelled")
+    await bus.publish(restored, msg_id="restored-again")
+    cancelled = await asyncio.wait_for(reverting.get(), 60)
+    assert isinstance(cancelled, DeploymentCancelled) and cancelled.reason == "cancelled during the rolling update"
+    for _ in range(100):  # the deployer also cleans up on its own deployment.cancelled: either way, gone
+        if not running(second.id):
+            break
+        await asyncio.sleep(0.1)
+    assert running(second.id) == [] and running(first.id) == old
 
 
 def test_placement_names_the_acme_resolver_only_when_configured(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from zpanel_health.worker import HealthWorker, ssh_reach
 from zpanel_notifier.channels import Channels
 from zpanel_notifier.delivery import RetryPolicy
 from zpanel_notifier.worker import Notifier
+from zpanel_proxy_sync.worker import HANDLED as PROXY_HANDLED
 from zpanel_proxy_sync.worker import ProxyWorker, backends
 from zpanel_webhook_gateway.conductor import Conductor
 from zpanel_webhook_gateway.intake import Intake
@@ -91,7 +92,7 @@ async def platform(
     per.append(
         await bus.consume_per_server(
             stage="proxy",
-            event_types=["health.passed", "preview.torn_down"],
+            event_types=PROXY_HANDLED,
             handler=proxy_worker.handle,
             concurrency=4,
         )

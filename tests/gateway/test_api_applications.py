@@ -289,21 +289,14 @@ async def test_names_that_cannot_be_keys_are_simply_not_found(api: Api, path: st
     assert (r.status_code, r.json()["error"]["code"]) == (404, "not_found")
 
 
-async def test_rolling_with_several_replicas_is_refused_until_the_pipeline_does_it(api: Api) -> None:
+async def test_rolling_with_several_replicas_is_accepted(api: Api) -> None:
     await api.add_local()
     body = {"name": "roll", "repo": "https://github.com/a/roll.git", "server": "local", "strategy": "rolling"}
-    refused = await api.request("POST", "/api/v1/applications", json=body | {"replicas": 3})
-    message = (
-        "strategy: rolling with 3 replicas is not supported yet; use zero-downtime (every new replica starts "
-        "beside the old ones, one switch) or blue-green, or 1 replica"
-    )
-    assert (refused.status_code, refused.json()["error"]) == (422, {"code": "invalid", "message": message})
-    assert (await api.request("POST", "/api/v1/applications", json=body)).status_code == 201
+    r = await api.request("POST", "/api/v1/applications", json=body | {"replicas": 3})
+    assert (r.status_code, r.json()["strategy"], r.json()["replicas"]) == (201, "rolling", 3)
     r = await api.request("PATCH", "/api/v1/applications/roll", json={"replicas": 2})
-    assert (r.status_code, r.json()["error"]["code"]) == (422, "invalid")
-    assert (await api.state.app("roll")).replicas == 1
-    r = await api.request("PATCH", "/api/v1/applications/roll", json={"replicas": 2, "strategy": "zero-downtime"})
-    assert (r.status_code, r.json()["replicas"], r.json()["strategy"]) == (200, 2, "zero-downtime")
+    assert (r.status_code, r.json()["replicas"]) == (200, 2)
+    assert (await api.state.app("roll")).replicas == 2
 
 
 async def test_resources_are_set_checked_and_cleared(api: Api) -> None:

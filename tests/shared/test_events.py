@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from zpanel import asyncapi
 from zpanel.bus import codec
-from zpanel.events import CATALOGUE, BuildDone, LogLine, PushReceived, UnknownEventType, parse
+from zpanel.events import CATALOGUE, BuildDone, HealthPassed, LogLine, PushReceived, UnknownEventType, parse
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -70,3 +70,14 @@ def test_asyncapi_document_is_current() -> None:
     assert doc["channels"]["build_done"]["address"] == "build.done.{server_id}"
     assert doc["channels"]["push_received"]["address"] == "push.received"
     assert set(doc["components"]["messages"]) == {m.__name__ for m in CATALOGUE.values()}
+
+
+def test_a_rolling_updates_later_batches_are_messages_of_their_own() -> None:
+    """Batch 1 keeps the plain id (every other strategy is one batch); batch 2 of the same
+    deployment must not be dropped by JetStream's duplicate window as a copy of batch 1."""
+    ids = {"deployment_id": "d1", "app_id": "a1", "server_id": "s1", "containers": []}
+    assert codec.msg_id_for(HealthPassed(**ids)) == "health.passed:d1"
+    assert codec.msg_id_for(HealthPassed(**ids, batch=1, batches=3)) == "health.passed:d1"
+    assert codec.msg_id_for(HealthPassed(**ids, batch=2, batches=3)) == "health.passed:d1:2"
+    with pytest.raises(ValidationError):
+        HealthPassed(**ids, batch=0)

@@ -3,7 +3,7 @@
 With ``hooks`` the walk does everything in-process (health checks and proxy switches through the
 hooks). Without them it stops at the first step only another stage can do (``WaitHealthy``,
 ``Switch``) and returns how far it got; the caller hands off to health / proxy-sync and resumes
-later with ``walk(..., start=plan.after_switch())``. Every step converges, so walking a plan again
+later with ``walk(..., start=plan.after_switch(batch))``. Every step converges, so walking a plan again
 from an earlier step after a crash is safe.
 """
 
@@ -158,9 +158,12 @@ async def rollback(
                 if hooks is not None:
                     await hooks.switch(await deployer.refs(req, names))
             case S.RemoveNew(names):
+                # a rolling update undone part-way never started its later replicas
+                present = {r.name for r in await deployer.refs(req, names)}
                 for name in names:
-                    logs[name] = await deployer.last_logs(req, name)
-                report.removed += names
+                    if name in present:
+                        logs[name] = await deployer.last_logs(req, name)
+                report.removed += [n for n in names if n in present]
     # whatever this deployment started, even beyond ``reached`` (a half-done step, a crash)
     leftovers = await deployer.remove_deployment(req)
     report.removed = sorted(set(report.removed) | set(leftovers))

@@ -9,6 +9,12 @@ proxy-sync, then retire the old version — or roll back so the old one keeps se
     proxy.failed   → remove the new containers (old ones untouched)  → deployment.rolled_back
     cancelled / failed (timeouts) → remove whatever this deployment started
 
+A rolling update of N replicas goes round N times: deploy.done, health and proxy-sync carry the
+batch (1..N); ``proxy.updated`` of batch k < N drains and stops old replica k and starts new replica
+k+1 → ``deploy.done`` of batch k+1. A failure once traffic reached new replicas restarts the old
+replicas, asks proxy-sync to route back (``deploy.reverting`` → ``proxy.restored``), and only then
+removes the new ones → ``deployment.rolled_back``.
+
 Every step converges (containers are found by their deployment label before any is started), so
 a redelivered message after a crash ends with exactly one set of containers.
 """
@@ -32,15 +38,17 @@ from zpanel.events import (
     DeploymentFailed,
     DeploymentRolledBack,
     DeploymentSucceeded,
+    DeployReverting,
     DeployStarted,
     Event,
     HealthFailed,
     PreviewTornDown,
     ProxyFailed,
+    ProxyRestored,
     ProxyUpdated,
     ServerUnreachable,
 )
-from zpanel.models import Deployment, Server, preview_app, unsupported_strategy
+from zpanel.models import ContainerRef, Deployment, Server, preview_app
 from zpanel.secrets import Cipher
 from zpanel.settings import Settings
 from zpanel.slots import SlotsPer
@@ -51,7 +59,8 @@ from zpanel_deployer.images import deliver_image
 from zpanel_deployer.labels import APP as APP_LABEL
 from zpanel_deployer.request import DEFAULT_ROOT, DeployRequest, Placement
 from zpanel_deployer.servers import Servers
-from zpanel_deployer.walker import PlanStepError, rollback, walk
+from zpanel_deployer.strategies.steps import Plan, StartOld, Switch, WaitHealthy
+from zpanel_deployer.walker import PlanStepError, Progress, rollback, walk
 
 log = structlog.get_logger("zpanel.deployer")
 
@@ -64,7 +73,10 @@ HANDLED = (
     "deployment.cancelled",
     "deployment.failed",
     "preview.torn_down",
+    "proxy.restored",
 )
+# DeploymentFailed.stage when a rolling update could not route back: both versions keep serving
+ROUTE_BACK = "route-back"
 
 
 @dataclass
@@ -118,12 +130,14 @@ class DeployWorker:
         if not event.deployment_id:
             return
         dep = await self.state.deployments.get(event.deployment_id)
+        if isinstance(event, DeploymentFailed) and event.stage == ROUTE_BACK:
+            return  # the proxy still sends traffic to both versions: removing either would drop it
         if isinstance(event, DeploymentCancelled | DeploymentFailed):
             await self.clean_up(dep, getattr(event, "image", None))
             return
         if dep.status.terminal:
             return
-        if isinstance(event, HealthFailed | ProxyUpdated | ProxyFailed) and not _shows_deploy_done(dep):
+        if isinstance(event, HealthFailed | ProxyUpdated | ProxyFailed | ProxyRestored) and not _shows_deploy_done(dep):
             dep = await self.recorded(dep.id)
             if dep.status.terminal:
                 return
@@ -140,9 +154,12 @@ class DeployWorker:
                 if isinstance(event, BuildDone):
                     await self.start_new(ctx, delivery)
                 elif isinstance(event, ProxyUpdated):
-                    await self.retire_old(ctx)
+                    await self.advance(ctx, event.batch, delivery)
                 elif isinstance(event, HealthFailed | ProxyFailed):
-                    await self.roll_back(ctx, event.reason, list(event.log_tail))
+                    kind = WaitHealthy if isinstance(event, HealthFailed) else Switch
+                    await self.roll_back(ctx, event.reason, list(event.log_tail), kind, event.batch)
+                elif isinstance(event, ProxyRestored):
+                    await self.finish_revert(ctx, event)
         finally:
             await ctx.pump.close()
 
@@ -174,9 +191,6 @@ class DeployWorker:
                     ctx.pump.write(f"image {ctx.req.image}: {sent.how}")
                 await ctx.deployer.prepare(ctx.req)
                 plan = await ctx.deployer.plan(ctx.req)
-                problem = unsupported_strategy(ctx.req.app)  # the API refuses it; records made before
-                if problem:
-                    raise PermanentError(problem)
                 ctx.pump.write(f"{plan.strategy}: {len(plan.new)} new container(s), {len(plan.old)} serving now")
                 progress = await walk(ctx.deployer, plan, ctx.req)
             except RetryableError as exc:
@@ -197,12 +211,48 @@ class DeployWorker:
                 return
         for line in progress.output:
             ctx.pump.write(line)
+        await self.hand_off(ctx, plan, progress, 1)
+
+    async def hand_off(self, ctx: Context, plan: Plan, progress: Progress, batch: int) -> None:
+        """deploy.done of ``batch``: health checks the new containers started so far; proxy-sync
+        then routes to the plan's Switch of that batch (a rolling update: new and old replicas)."""
+        route: list[ContainerRef] = []
+        if plan.batches > 1:
+            route = await ctx.deployer.refs(ctx.req, plan.route(batch))
+            ctx.pump.write(f"replica {batch} of {plan.batches} started; routing next to {len(route)} container(s)")
         await self.bus.publish(
-            DeployDone(**ctx.ids, image=ctx.req.image, containers=progress.containers, previous=list(plan.old))
+            DeployDone(
+                **ctx.ids,
+                image=ctx.req.image,
+                containers=progress.containers,
+                previous=list(plan.old),
+                route=route,
+                batch=batch,
+                batches=plan.batches,
+            )
         )
 
-    async def retire_old(self, ctx: Context) -> None:
+    async def advance(self, ctx: Context, batch: int, delivery: Delivery) -> None:
+        """Traffic reached batch ``batch``: start the next batch of a rolling update, or retire the
+        old version once the last one is routed."""
         plan = await ctx.deployer.plan(ctx.req, previous=ctx.dep.previous_containers)
+        if batch >= plan.batches:
+            await self.retire_old(ctx, plan)
+            return
+        if ctx.dep.cancel_requested:
+            await self.revert(ctx, plan, "cancelled during the rolling update", [], batch + 1, "cancelled")
+            return
+        try:
+            # drain and stop old replica ``batch``, start new replica ``batch + 1``
+            progress = await walk(ctx.deployer, plan, ctx.req, start=plan.after_switch(batch))
+        except PlanStepError as exc:
+            if isinstance(exc.cause, RetryableError) and not delivery.last_attempt:
+                raise exc.cause from exc
+            await self.revert(ctx, plan, str(exc), [], plan.batch_at(exc.index))
+            return
+        await self.hand_off(ctx, plan, progress, batch + 1)
+
+    async def retire_old(self, ctx: Context, plan: Plan) -> None:
         progress = await walk(ctx.deployer, plan, ctx.req, start=plan.after_switch())
         for line in [*progress.output, *progress.warnings]:
             ctx.pump.write(line)
@@ -235,20 +285,78 @@ class DeployWorker:
         for warning in pruned.warnings:
             ctx.pump.write(warning)
 
-    async def roll_back(self, ctx: Context, reason: str, tail: list[str]) -> None:
+    async def roll_back(
+        self, ctx: Context, reason: str, tail: list[str], kind: type[WaitHealthy] | type[Switch], batch: int
+    ) -> None:
+        """Health or the switch of ``batch`` failed (proxy-sync has put its previous routes back)."""
         plan = await ctx.deployer.plan(ctx.req, previous=ctx.dep.previous_containers)
-        reached = plan.first_external() or 0
-        report = await rollback(ctx.deployer, plan, ctx.req, reached + 1)
+        failed_at = plan.step_of(kind, batch)
+        if plan.switched_before(failed_at):
+            await self.revert(ctx, plan, reason, tail, batch)
+            return
+        report = await rollback(ctx.deployer, plan, ctx.req, failed_at + 1)
+        await self._rolled_back(ctx, report.removed, reason, tail, report.logs)
+
+    async def revert(
+        self, ctx: Context, plan: Plan, reason: str, tail: list[str], batch: int, outcome: str = "rolled_back"
+    ) -> None:
+        """Traffic already reaches new replicas: restart the old replicas stopped so far and ask
+        proxy-sync to route back to them; the new ones are removed once it has (``finish_revert``)."""
+        if not plan.old:  # no previous version to go back to: nothing to route to
+            report = await rollback(ctx.deployer, plan, ctx.req, plan.revert_point())
+            await self._rolled_back(ctx, report.removed, reason, tail, report.logs, outcome)
+            return
+        stopped = [n for step in plan.rollback(plan.revert_point()) if isinstance(step, StartOld) for n in step.names]
+        if stopped:
+            await ctx.deployer.start(stopped)
+        route = await ctx.deployer.refs(ctx.req, [c.name for c in plan.old])
         ctx.pump.write(
-            f"rolled back: removed {', '.join(report.removed) or 'nothing'}; the previous version keeps serving"
+            f"{ctx.req.redact(reason)}: restarted {', '.join(stopped) or 'nothing'}; routing back to the previous"
+            " version before removing the new replicas"
         )
-        # the tail may be a failing container's output: it can print the app's secrets
-        logs = [ctx.req.redact(line) for line in tail] or [line for lines in report.logs.values() for line in lines]
-        reason = ctx.req.redact(reason)
         await self.bus.publish(
-            DeploymentRolledBack(
-                **ctx.ids, commit=ctx.dep.commit, image=ctx.req.image, reason=reason, log_tail=logs[-30:]
+            DeployReverting(
+                **ctx.ids,
+                route=route,
+                reason=ctx.req.redact(reason),
+                log_tail=[ctx.req.redact(line) for line in tail][-30:],
+                batch=batch,
+                batches=plan.batches,
+                outcome="cancelled" if outcome == "cancelled" else "rolled_back",
             )
+        )
+
+    async def finish_revert(self, ctx: Context, event: ProxyRestored) -> None:
+        plan = await ctx.deployer.plan(ctx.req, previous=ctx.dep.previous_containers)
+        if event.error:
+            reason = (
+                f"{event.reason}; routing back to the previous version failed: {event.error}. Both versions keep"
+                " running and serving: deploy again, or roll back"
+            )
+            ctx.pump.write(reason)
+            await self.bus.publish(
+                DeploymentFailed(**ctx.ids, commit=ctx.dep.commit, image=ctx.req.image, reason=reason, stage=ROUTE_BACK)
+            )
+            return
+        report = await rollback(ctx.deployer, plan, ctx.req, plan.revert_point())
+        await self._rolled_back(ctx, report.removed, event.reason, list(event.log_tail), report.logs, event.outcome)
+
+    async def _rolled_back(
+        self,
+        ctx: Context,
+        removed: list[str],
+        reason: str,
+        tail: list[str],
+        logs_of_removed: dict[str, list[str]],
+        outcome: str = "rolled_back",
+    ) -> None:
+        ctx.pump.write(f"rolled back: removed {', '.join(removed) or 'nothing'}; the previous version keeps serving")
+        # the tail may be a failing container's output: it can print the app's secrets
+        logs = [ctx.req.redact(line) for line in tail] or [line for lines in logs_of_removed.values() for line in lines]
+        reason = ctx.req.redact(reason)
+        end = DeploymentCancelled if outcome == "cancelled" else DeploymentRolledBack
+        await self.bus.publish(
+            end(**ctx.ids, commit=ctx.dep.commit, image=ctx.req.image, reason=reason, log_tail=logs[-30:])
         )
 
     async def clean_up(self, dep: Deployment, image: str | None = None) -> None:

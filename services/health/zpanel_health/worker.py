@@ -99,7 +99,8 @@ class HealthWorker:
         if dep.status.terminal:
             return
         ids = {"deployment_id": dep.id, "app_id": dep.app_id, "server_id": dep.server_id}
-        if dep.cancel_requested:
+        # past a rolling update's first batch traffic reaches new replicas: the deployer undoes it
+        if dep.cancel_requested and event.batch == 1:
             await self.bus.publish(
                 DeploymentCancelled(**ids, commit=dep.commit, reason="cancelled before the health check")
             )
@@ -110,6 +111,8 @@ class HealthWorker:
         settings = app.health
         if settings.type == "http" and settings.host_header is None and app.domains:
             settings = settings.model_copy(update={"host_header": app.domains[0]})
+        # the deployment, the containers checked and the rolling batch they are: passed on as they came
+        same: dict[str, Any] = {**ids, "containers": event.containers, "batch": event.batch, "batches": event.batches}
         started = time.monotonic()
         results = await asyncio.gather(*(self._probe(dep.id, c, settings, reach) for c in event.containers))
         failed = [(c, r) for c, r in zip(event.containers, results, strict=True) if isinstance(r, Failed)]
@@ -118,12 +121,12 @@ class HealthWorker:
             tail = self.redact(app, await log_tail(reach.runner, container.id))
             reason = self.redact(app, [f"{container.name} failed its health check: {result.reason}"])[0]
             await logstream.append(self.bus, dep.id, "health", reason)
-            await self.bus.publish(HealthFailed(**ids, containers=event.containers, reason=reason, log_tail=tail))
+            await self.bus.publish(HealthFailed(**same, reason=reason, log_tail=tail))
             return
         probes = sum(r.probes for r in results if isinstance(r, Passed))
         elapsed = time.monotonic() - started
         await logstream.append(self.bus, dep.id, "health", f"healthy after {elapsed:.2f}s ({probes} probes)")
-        await self.bus.publish(HealthPassed(**ids, containers=event.containers, probes=probes, elapsed_s=elapsed))
+        await self.bus.publish(HealthPassed(**same, probes=probes, elapsed_s=elapsed, route=event.route))
 
     async def _probe(
         self, dep_id: str, container: ContainerRef, settings: HealthSettings, reach: Reach

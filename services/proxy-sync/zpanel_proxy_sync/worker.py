@@ -3,6 +3,9 @@ containers, verified from outside (a request with the app's Host header through 
 come back from the new deployment, told by the ``X-Zpanel-Deployment`` header the proxy adds) →
 ``proxy.updated``. A switch that does not verify puts the previous routes back → ``proxy.failed``,
 and the deployer rolls back: the old version never stops serving.
+
+A rolling update routes each batch to the event's ``route`` (new replicas so far plus the old ones
+not yet replaced); ``deploy.reverting`` routes back to the old version → ``proxy.restored``.
 """
 
 from __future__ import annotations
@@ -15,7 +18,16 @@ import structlog
 from zpanel import logstream
 from zpanel.bus import Bus, Delivery
 from zpanel.errors import PermanentError, RetryableError
-from zpanel.events import DeploymentCancelled, Event, HealthPassed, PreviewTornDown, ProxyFailed, ProxyUpdated
+from zpanel.events import (
+    DeploymentCancelled,
+    DeployReverting,
+    Event,
+    HealthPassed,
+    PreviewTornDown,
+    ProxyFailed,
+    ProxyRestored,
+    ProxyUpdated,
+)
 from zpanel.models import Server, preview_app
 from zpanel.secrets import Cipher
 from zpanel.settings import Settings
@@ -36,6 +48,7 @@ from zpanel_proxy_sync.verify import Fetch, httpx_fetch, verify
 log = structlog.get_logger("zpanel.proxy_sync")
 
 BackendFor = Callable[[Server], ProxyBackend]
+HANDLED = ("health.passed", "deploy.reverting", "preview.torn_down")
 
 
 def proxy_spec(server: Server, settings: Settings, bind: str = "") -> bootstrap.ProxySpec:
@@ -123,29 +136,84 @@ class ProxyWorker:
         if isinstance(event, PreviewTornDown):
             await self.tear_down_preview(event)
             return
+        if isinstance(event, DeployReverting):
+            await self.route_back(event, delivery)
+            return
         if not isinstance(event, HealthPassed):
             return
         dep = await self.state.deployments.get(event.deployment_id)
         if dep.status.terminal:
             return
         ids = {"deployment_id": dep.id, "app_id": dep.app_id, "server_id": dep.server_id}
-        if dep.cancel_requested:
+        batch = {"batch": event.batch, "batches": event.batches}
+        # past a rolling update's first batch traffic reaches new replicas: the deployer undoes it
+        if dep.cancel_requested and event.batch == 1:
             await self.bus.publish(DeploymentCancelled(**ids, commit=dep.commit, reason="cancelled before the switch"))
             return
         app = dep.spec or await self.state.apps.get(dep.app_id)
-        upstreams = [c.address for c in event.containers]
+        upstreams = [c.address for c in (event.route or event.containers)]
         if not app.domains:
             await logstream.append(self.bus, dep.id, "route", "no domain: nothing to route (add one with --domain)")
-            await self.bus.publish(ProxyUpdated(**ids, domains=[], upstreams=upstreams))
+            await self.bus.publish(ProxyUpdated(**ids, domains=[], upstreams=upstreams, **batch))
             return
-        server = await self.state.servers.get(dep.server_id)
+        try:
+            elapsed = await self._switch(dep.server_id, app.name, app.domains, upstreams, dep.id, delivery)
+        except _Refused as exc:
+            await self._failed(ids, str(exc), event.batch, event.batches)
+            return
+        await logstream.append(
+            self.bus, dep.id, "route", f"{', '.join(app.domains)} → {', '.join(upstreams)} (verified in {elapsed:.2f}s)"
+        )
+        await self.bus.publish(
+            ProxyUpdated(**ids, domains=list(app.domains), upstreams=upstreams, switch_s=elapsed, **batch)
+        )
+
+    async def route_back(self, event: DeployReverting, delivery: Delivery) -> None:
+        """A rolling update is being undone: the app's domains go back to the old version."""
+        dep = await self.state.deployments.get(event.deployment_id)
+        if dep.status.terminal:
+            return
+        ids = {"deployment_id": dep.id, "app_id": dep.app_id, "server_id": dep.server_id}
+        app = dep.spec or await self.state.apps.get(dep.app_id)
+        upstreams = [c.address for c in event.route]
+        error: str | None = None
+        if app.domains:
+            # the route is marked as the version that served before: a config the proxy has not
+            # loaded yet cannot pass verification under the current (new) deployment's mark
+            marker = await self.state.current(dep.app_id) or f"{dep.id}.reverted"
+            try:
+                elapsed = await self._switch(dep.server_id, app.name, app.domains, upstreams, marker, delivery)
+            except _Refused as exc:
+                error = str(exc)
+            else:
+                text = f"{', '.join(app.domains)} → {', '.join(upstreams)} again (verified in {elapsed:.2f}s)"
+                await logstream.append(self.bus, dep.id, "route", text)
+        await self.bus.publish(
+            ProxyRestored(
+                **ids,
+                upstreams=upstreams,
+                reason=event.reason,
+                log_tail=list(event.log_tail),
+                outcome=event.outcome,
+                error=error,
+                batch=event.batch,
+                batches=event.batches,
+            )
+        )
+
+    async def _switch(
+        self, server_id: str, app: str, domains: list[str], upstreams: list[str], mark: str, delivery: Delivery
+    ) -> float:
+        """Route ``domains`` to ``upstreams`` and verify it; seconds it took. _Refused when it did
+        not take (the previous routes are back), a RetryableError while attempts remain."""
+        server = await self.state.servers.get(server_id)
         try:
             backend = self.backend_for(server)
             route = AppRoute(
-                app=app.name,
-                domains=tuple(app.domains),
+                app=app,
+                domains=tuple(domains),
                 upstreams=tuple(upstreams),
-                deployment_id=dep.id,
+                deployment_id=mark,
                 tls=self.tls_for(server),
             )
             fetch = self.fetch_for(route, server)
@@ -153,22 +221,12 @@ class ProxyWorker:
                 backend, route, lambda r: verify(fetch, r.domains, r.deployment_id, within=self.verify_within)
             )
         except (VerifyFailed, BadRoute, PermanentError) as exc:
-            await self._failed(ids, str(exc))
-            return
+            raise _Refused(str(exc)) from exc
         except RetryableError as exc:
             if not delivery.last_attempt:
                 raise
-            await self._failed(ids, f"{exc} (gave up after {delivery.num_delivered} attempts)")
-            return
-        await logstream.append(
-            self.bus,
-            dep.id,
-            "route",
-            f"{', '.join(app.domains)} → {', '.join(upstreams)} (verified in {switched.elapsed:.2f}s)",
-        )
-        await self.bus.publish(
-            ProxyUpdated(**ids, domains=list(app.domains), upstreams=upstreams, switch_s=switched.elapsed)
-        )
+            raise _Refused(f"{exc} (gave up after {delivery.num_delivered} attempts)") from exc
+        return switched.elapsed
 
     async def tear_down_preview(self, event: PreviewTornDown) -> None:
         app = await self.state.apps.find(event.app_id)
@@ -177,10 +235,14 @@ class ProxyWorker:
         server = await self.state.servers.get(event.server_id)
         await self.backend_for(server).remove(preview_app(app, event.number).name)
 
-    async def _failed(self, ids: dict[str, str], reason: str) -> None:
+    async def _failed(self, ids: dict[str, str], reason: str, batch: int = 1, batches: int = 1) -> None:
         log.warning("proxy.failed", reason=reason)
         await logstream.append(self.bus, ids["deployment_id"], "route", f"switch failed: {reason}")
-        await self.bus.publish(ProxyFailed(**ids, reason=reason))
+        await self.bus.publish(ProxyFailed(**ids, reason=reason, batch=batch, batches=batches))
+
+
+class _Refused(Exception):
+    """The switch did not take; the message says why."""
 
 
 async def setup(bus: Bus, settings: Settings) -> ProxyWorker:
@@ -188,7 +250,7 @@ async def setup(bus: Bus, settings: Settings) -> ProxyWorker:
     worker = ProxyWorker(bus, settings, backends(settings, Cipher.from_home(settings.home, settings.secret_key)))
     await bus.consume_per_server(
         stage="proxy",
-        event_types=["health.passed", "preview.torn_down"],
+        event_types=HANDLED,
         handler=worker.handle,
         concurrency=settings.stage_claims,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from zpanel import subjects
 from zpanel.events import (
+    Batch,
     DeadLetter,
     Event,
     LogLine,
@@ -42,7 +43,9 @@ def msg_id_for(event: Event) -> str:
     """Deterministic where it matters: a stage that runs twice for one deployment (a redelivery)
     publishes the same id, and JetStream keeps one copy within the duplicate window."""
     if event.deployment_id and not isinstance(event, LogLine | DeadLetter):
-        return f"{event.type}:{event.deployment_id}"
+        # a rolling update's later batches are events of their own (batch 1 keeps the plain id)
+        batch = event.batch if isinstance(event, Batch) else 1
+        return f"{event.type}:{event.deployment_id}" + (f":{batch}" if batch > 1 else "")
     # triggers: the gateway derives event_id from the provider's delivery id, so it is already stable
     return event.event_id
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from zpanel.events.base import Event, FailureDetail, new_id
+from zpanel.events.base import Batch, Event, FailureDetail, new_id
 from zpanel.events.build import BuildDone, BuildFailed, BuildStarted
-from zpanel.events.deploy import DeployDone, DeployFailed, DeployStarted
+from zpanel.events.deploy import DeployDone, DeployFailed, DeployReverting, DeployStarted
 from zpanel.events.deployment import (
     DeploymentCancelled,
     DeploymentCancelRequested,
@@ -24,7 +24,7 @@ from zpanel.events.deployment import (
 from zpanel.events.dlq import DeadLetter
 from zpanel.events.health import HealthFailed, HealthPassed
 from zpanel.events.logs import LogLine
-from zpanel.events.proxy import ProxyFailed, ProxyUpdated
+from zpanel.events.proxy import ProxyFailed, ProxyRestored, ProxyUpdated
 from zpanel.events.push import PullRequestReceived, PushReceived, ScheduleFired
 from zpanel.events.server import ServerUnreachable
 
@@ -42,10 +42,12 @@ CATALOGUE: dict[str, type[Event]] = {
         DeployStarted,
         DeployDone,
         DeployFailed,
+        DeployReverting,
         HealthPassed,
         HealthFailed,
         ProxyUpdated,
         ProxyFailed,
+        ProxyRestored,
         DeploymentSucceeded,
         DeploymentFailed,
         DeploymentRolledBack,
@@ -87,12 +89,14 @@ def parse(data: bytes | str | dict[str, Any]) -> Event:
 __all__ = [
     "CATALOGUE",
     "TERMINAL_EVENTS",
+    "Batch",
     "BuildDone",
     "BuildFailed",
     "BuildStarted",
     "DeadLetter",
     "DeployDone",
     "DeployFailed",
+    "DeployReverting",
     "DeployStarted",
     "DeploymentCancelRequested",
     "DeploymentCancelled",
@@ -108,6 +112,7 @@ __all__ = [
     "LogLine",
     "PreviewTornDown",
     "ProxyFailed",
+    "ProxyRestored",
     "ProxyUpdated",
     "PullRequestReceived",
     "PushReceived",

@@ -37,3 +37,13 @@ class FailureDetail(BaseModel):
 
     reason: str
     log_tail: list[str] = Field(default_factory=list)
+
+
+class Batch(BaseModel):
+    """Where a deployment is in its batches: a rolling update of N replicas hands each replica to
+    health and proxy-sync in turn (batch 1..N); every other strategy is one batch of one."""
+
+    model_config = ConfigDict(frozen=True)
+
+    batch: int = Field(1, ge=1)
+    batches: int = Field(1, ge=1)

@@ -20,10 +20,12 @@ from zpanel_deployer.strategies.steps import (
 def plan(p: PlanInput) -> Plan:
     steps: list[Step] = p.pre()
     old = p.old_names
+    last = len(p.new) - 1
     for r, name in enumerate(p.new):
         steps += [StartNew(r, name), WaitHealthy((name,))]
-        # route to the replaced replicas plus every old one not yet replaced
-        steps.append(Switch(p.new[: r + 1] + old[r + 1 :]))
+        # route to the replaced replicas plus every old one not yet replaced; the last switch
+        # leaves out the old replicas a scale-down drops (they are drained and stopped after it)
+        steps.append(Switch(p.new[: r + 1] + (old[r + 1 :] if r < last else ())))
         if r < len(old):
             steps += [Drain((old[r],), p.drain_s), StopOld((old[r],))]
     extra = old[len(p.new) :]

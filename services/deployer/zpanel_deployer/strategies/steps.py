@@ -98,10 +98,50 @@ class Plan:
                 return i
         return None
 
-    def after_switch(self) -> int:
-        """Index just after the last Switch: where the pipeline resumes once the proxy switched."""
-        last = max((i for i, s in enumerate(self.steps) if isinstance(s, Switch)), default=-1)
-        return last + 1
+    def _switches(self) -> list[int]:
+        return [i for i, s in enumerate(self.steps) if isinstance(s, Switch)]
+
+    @property
+    def batches(self) -> int:
+        """How many times the pipeline hands this plan to health and proxy-sync: once per Switch
+        (a rolling update: once per replica; every other strategy: once)."""
+        return max(1, len(self._switches()))
+
+    def after_switch(self, batch: int | None = None) -> int:
+        """Index just after the Switch of ``batch`` (default: the last one): where the pipeline
+        resumes once the proxy switched."""
+        switches = self._switches()
+        if not switches:
+            return 0
+        return switches[(batch or len(switches)) - 1] + 1
+
+    def step_of(self, kind: type[WaitHealthy] | type[Switch], batch: int) -> int:
+        """Index of the ``batch``-th WaitHealthy or Switch (the step a health or proxy failure of
+        that batch failed at)."""
+        found = [i for i, s in enumerate(self.steps) if isinstance(s, kind)]
+        return found[min(batch, len(found)) - 1]
+
+    def route(self, batch: int) -> tuple[str, ...]:
+        """The containers the proxy sends traffic to after the Switch of ``batch``."""
+        step = self.steps[self._switches()[batch - 1]]
+        assert isinstance(step, Switch)
+        return step.names
+
+    def batch_at(self, index: int) -> int:
+        """The batch that step ``index`` belongs to: 1 + the Switches before it."""
+        return 1 + sum(1 for i in self._switches() if i < index)
+
+    def switched_before(self, index: int) -> bool:
+        """Traffic already reached this plan's new containers before step ``index``: undoing it
+        needs the proxy to route back before the new containers go."""
+        return any(i < index for i in self._switches())
+
+    def revert_point(self) -> int:
+        """A ``reached`` for ``rollback`` that covers every batch walked so far: all steps before the
+        last Switch (the old containers are removed only after it). Restarting an old container
+        that was never stopped and removing new ones never started are no-ops."""
+        switches = self._switches()
+        return switches[-1] if switches else len(self.steps)
 
     def rollback(self, reached: int) -> tuple[Step, ...]:
         """Undo ``steps[:reached]`` (pass the failing step's index + 1: it may have half happened):

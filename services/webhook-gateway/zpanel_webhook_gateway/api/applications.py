@@ -13,8 +13,8 @@ from fastapi import APIRouter, Body, Depends, Response
 from fastapi.responses import JSONResponse
 
 from zpanel import schedules
-from zpanel.errors import Conflict, NotFound, PermanentError
-from zpanel.models import Application, BuildSettings, unsupported_strategy
+from zpanel.errors import Conflict, NotFound
+from zpanel.models import Application, BuildSettings
 from zpanel_webhook_gateway.api import views
 from zpanel_webhook_gateway.api.auth import require_token
 from zpanel_webhook_gateway.api.deps import Deps, get_deps
@@ -60,9 +60,6 @@ def apply_fields(app: Application, body: ApplicationFields, deps: Deps) -> Appli
         app.notify = [deps.cipher.seal(url) for url in body.notify]
     if body.webhook_secret is not None:
         app.webhook_secret = deps.cipher.seal(body.webhook_secret)
-    problem = unsupported_strategy(app)  # refused before any deployment tries
-    if problem:
-        raise PermanentError(f"strategy: {problem}")
     return app
 
 
