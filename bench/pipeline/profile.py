@@ -44,7 +44,7 @@ def _trace_spawns() -> None:
         return proc
 
     asyncio.create_subprocess_exec = traced  # type: ignore[assignment]
-    from zpanel_deployer.executor.engine import Engine
+    from zpanel.remote.engine import Engine
 
     perform = Engine._perform
 

@@ -34,12 +34,12 @@ sys.path.insert(0, str(ROOT))
 from bench.load import load_worker, totals  # noqa: E402
 from tests.harness import images, proxies  # noqa: E402
 from zpanel.models import ContainerRef, HealthSettings  # noqa: E402
+from zpanel.remote.local import LocalExecutor  # noqa: E402
 from zpanel_deployer.deploy import Deployer  # noqa: E402
-from zpanel_deployer.executor import LocalExecutor  # noqa: E402
+from zpanel_deployer.drain import pid_argv  # noqa: E402
 from zpanel_health.checks import build_probe  # noqa: E402
 from zpanel_health.probe import Passed, run_probe  # noqa: E402
 from zpanel_health.runner import local_runner  # noqa: E402
-from zpanel_proxy_sync.drain import pid_argv  # noqa: E402
 from zpanel_proxy_sync.routes import AppRoute, TlsOptions  # noqa: E402
 from zpanel_proxy_sync.switch import switch  # noqa: E402
 from zpanel_proxy_sync.verify import httpx_fetch, verify  # noqa: E402

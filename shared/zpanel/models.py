@@ -223,6 +223,7 @@ class Deployment(Record):
     trace_id: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
+    routed_at: datetime | None = Field(None, description="when the proxy first sent traffic to its containers")
     deadline: datetime | None = None
     spec: Application | None = Field(None, description="the application as it was when requested")
 

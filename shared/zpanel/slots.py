@@ -20,6 +20,7 @@ class Slots:
         self.size = size
         self.clock = clock
         self.waiting = 0
+        self.held = 0
         self._sem = asyncio.Semaphore(size)
 
     @contextlib.asynccontextmanager
@@ -28,7 +29,8 @@ class Slots:
         ``on_wait(n ahead)`` runs beside the wait (the place in line is taken first)."""
         started = self.clock()
         note: asyncio.Future[None] | None = None
-        if self._sem.locked() and on_wait is not None:
+        # our own count, not Semaphore.locked(): that walks every waiter, and a burst has hundreds
+        if on_wait is not None and self.held + self.waiting >= self.size:
             note = asyncio.ensure_future(on_wait(self.waiting))
         self.waiting += 1
         try:
@@ -39,12 +41,14 @@ class Slots:
             raise
         finally:
             self.waiting -= 1
+        self.held += 1
         try:
             if note is not None:
                 with contextlib.suppress(Exception):
                     await note
             yield self.clock() - started
         finally:
+            self.held -= 1
             self._sem.release()
 
 

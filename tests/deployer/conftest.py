@@ -1,6 +1,6 @@
-"""Fixtures of the deployer tests: a real sshd on 127.0.0.1 (the "remote" server is this machine
-reached over SSH, so it shares the local Docker engine), test images, and cleanup of every
-container a test starts (each test labels its containers ``zpanel.test=<uuid>``).
+"""Fixtures of the deployer tests: test images and a root for the apps' files. The SSH executor
+(``remote``, ``ssh_target``, ``ssh_pool``) and the container cleanup (``owned``) are the remote
+layer's fixtures (tests/remote/conftest.py), imported here so pytest offers them to these tests.
 
 The session sshd fixture lives in tests/conftest.py (the e2e tests use it too).
 """
@@ -10,55 +10,15 @@ from __future__ import annotations
 import os
 import subprocess
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.harness import sshd as sshh
-from zpanel_deployer.executor import Backoff, SshExecutor, SshPool, SshTarget
+from tests.remote.conftest import docker_out, owned, remote, ssh_pool, ssh_target
 
-TEST_LABEL = "zpanel.test"
-
-
-@pytest.fixture
-def ssh_target(sshd: sshh.Sshd) -> SshTarget:
-    return SshTarget(
-        server="remote",
-        host=sshd.host,
-        port=sshd.port,
-        user=sshd.user,
-        private_key=sshd.client_key,
-        known_hosts=sshd.host_key_line,
-        connect_timeout=5,
-    )
-
-
-@pytest.fixture
-async def ssh_pool() -> AsyncIterator[SshPool]:
-    pool = SshPool(Backoff(attempts=3, initial=0.05, max_delay=0.2))
-    yield pool
-    await pool.close()
-
-
-@pytest.fixture
-def remote(ssh_target: SshTarget, ssh_pool: SshPool, docker_engine: None) -> SshExecutor:
-    return SshExecutor(ssh_target, ssh_pool)
-
-
-def _docker(*argv: str) -> str:
-    return subprocess.run(["docker", *argv], capture_output=True, text=True).stdout
-
-
-@pytest.fixture
-def owned() -> Iterator[dict[str, str]]:
-    """A label for the containers of one test; whatever carries it is removed afterwards."""
-    label = {TEST_LABEL: uuid.uuid4().hex}
-    yield label
-    ids = _docker("ps", "-aq", "--filter", f"label={TEST_LABEL}={label[TEST_LABEL]}").split()
-    if ids:
-        _docker("rm", "-f", *ids)
+__all__ = ["owned", "remote", "ssh_pool", "ssh_target"]  # fixtures: pytest finds them by name
 
 
 @dataclass(frozen=True)
@@ -87,9 +47,9 @@ def images(busybox_image: str) -> Iterator[Images]:
             env={**os.environ, "DOCKER_BUILDKIT": "0"},
         )
     yield Images(repo, f"{repo}:v1", f"{repo}:v2", f"{repo}:broken")
-    refs = _docker("image", "ls", "--format", "{{.Repository}}:{{.Tag}}", repo).split()
+    refs = docker_out("image", "ls", "--format", "{{.Repository}}:{{.Tag}}", repo).split()
     if refs:
-        _docker("image", "rm", "-f", *refs)
+        docker_out("image", "rm", "-f", *refs)
 
 
 @pytest.fixture

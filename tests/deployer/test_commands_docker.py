@@ -1,5 +1,5 @@
+from zpanel.remote import engine_ops as E
 from zpanel_deployer.commands import docker as D
-from zpanel_deployer.commands import engine as E
 
 SPEC = D.ContainerSpec(
     name="web-0123456789ab-0",

@@ -15,9 +15,9 @@ import pytest
 from tests.deployer.conftest import Images
 from tests.deployer.helpers import HttpHooks, app, get
 from zpanel.models import Application
+from zpanel.remote.ssh import SshExecutor
 from zpanel_deployer.deploy import Deployer
 from zpanel_deployer.errors import PreDeployError
-from zpanel_deployer.executor import SshExecutor
 from zpanel_deployer.request import DeployRequest, Placement
 from zpanel_deployer.walker import PlanStepError, deploy, rollback, walk
 
@@ -228,7 +228,7 @@ async def test_blue_green_keeps_the_previous_stopped_and_prune_keeps_the_last_n(
 async def test_limits_and_named_volumes_reach_the_containers_and_outlive_a_deployment(
     where: str, remote: SshExecutor, make: MakeReq, the_app: Application, images: Images, apps_root: str
 ) -> None:
-    from zpanel_deployer.executor import LocalExecutor
+    from zpanel.remote.local import LocalExecutor
 
     ex = remote if where == "ssh" else LocalExecutor()
     deployer = Deployer(ex, Placement(root=apps_root, stop_timeout=0))

@@ -21,12 +21,12 @@ import pytest
 from tests.deployer.helpers import HttpHooks, app
 from tests.harness import proxies
 from zpanel.models import Application, ContainerRef
+from zpanel.remote.base import Executor, Result
+from zpanel.remote.local import LocalExecutor
 from zpanel_deployer.deploy import DRAIN_SETTLE_S, UNREADABLE_DRAIN_S, Deployer
-from zpanel_deployer.executor import LocalExecutor
-from zpanel_deployer.executor.base import Executor, Result
+from zpanel_deployer.drain import Drained
 from zpanel_deployer.request import DeployRequest, Placement
 from zpanel_deployer.walker import deploy
-from zpanel_proxy_sync.drain import Drained
 from zpanel_proxy_sync.routes import AppRoute, TlsOptions
 from zpanel_proxy_sync.switch import switch
 from zpanel_proxy_sync.verify import httpx_fetch, verify

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from zpanel.remote.base import Result
+from zpanel.remote.errors import CommandError
 from zpanel_deployer.deploy import Deployer
-from zpanel_deployer.errors import CommandError
-from zpanel_deployer.executor.base import Result
 from zpanel_deployer.request import Placement
 
 IN_PROGRESS = b"Error response from daemon: removal of container web-1-predeploy is already in progress\n"

@@ -3,8 +3,9 @@
 import pytest
 
 from tests.deployer.conftest import Images
+from zpanel.remote.local import LocalExecutor
+from zpanel.remote.ssh import SshExecutor
 from zpanel_deployer.errors import ImageMissingError
-from zpanel_deployer.executor import LocalExecutor, SshExecutor
 from zpanel_deployer.images import deliver_image, image_id
 
 

@@ -8,8 +8,9 @@ from typing import Any
 
 from tests.deployer.conftest import Images
 from tests.deployer.helpers import app, get
+from zpanel.remote.base import Result
+from zpanel.remote.local import LocalExecutor
 from zpanel_deployer.deploy import Deployer
-from zpanel_deployer.executor import LocalExecutor, Result
 from zpanel_deployer.request import DeployRequest, Placement
 from zpanel_deployer.walker import walk
 

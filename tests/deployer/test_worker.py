@@ -256,6 +256,27 @@ async def test_a_rolling_update_cancelled_between_batches_routes_back_before_rem
     assert running(second.id) == [] and running(first.id) == old
 
 
+async def test_a_failed_deployment_the_proxy_already_routes_to_is_left_serving(
+    rig: Any, busybox_image: str, tmp_path: Path
+) -> None:
+    """A deadline (the sweeper's deployment.failed) after a switch: its containers answer requests,
+    so clean-up leaves them, and says so in the log. Before any switch, they go."""
+    bus, state, _out, app = rig
+    dep = await new_deployment(state, app, busybox_image)
+    name = f"{app.name}-{dep.id[:12]}-0"
+    labels = ["--label", f"zpanel.app={app.id}", "--label", f"zpanel.deployment={dep.id}"]
+    subprocess.run(["docker", "run", "-d", "--name", name, *labels, busybox_image], check=True, capture_output=True)
+    await state.deployments.update(dep.id, lambda d: d.model_copy(update={"routed_at": d.created_at}))
+    worker = DeployWorker(bus, bus.settings, Cipher.from_home(tmp_path / "home"))
+    await worker.clean_up(await state.deployments.get(dep.id))
+    assert running(dep.id) != []
+    lines = [x.line for x in await logstream.history(bus, dep.id)]
+    assert f"left running: {name} (the proxy already sends traffic to them)" in lines
+    await state.deployments.update(dep.id, lambda d: d.model_copy(update={"routed_at": None}))
+    await worker.clean_up(await state.deployments.get(dep.id))
+    assert running(dep.id) == []
+
+
 def test_placement_names_the_acme_resolver_only_when_configured(tmp_path: Path) -> None:
     from zpanel.settings import load
 

@@ -20,8 +20,8 @@ from tests.harness.nats import free_port
 from tests.harness.sshd import Sshd
 from tests.proxy_sync.conftest import Version
 from zpanel.models import Server
-from zpanel_deployer.executor.base import Result
-from zpanel_deployer.servers import Servers
+from zpanel.remote.base import Result
+from zpanel.remote.servers import Servers
 from zpanel_proxy_sync.acme import Acme, resolver
 from zpanel_proxy_sync.bootstrap import ProxySpec
 from zpanel_proxy_sync.errors import ProxyBootError

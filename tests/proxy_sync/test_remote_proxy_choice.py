@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from zpanel.models import Server
+from zpanel.remote.local import LocalExecutor
 from zpanel.secrets import Cipher
 from zpanel.settings import Settings
-from zpanel_deployer.executor.local import LocalExecutor
 from zpanel_proxy_sync.bootstrap import ProxySpec
 from zpanel_proxy_sync.errors import ProxyBootError
 from zpanel_proxy_sync.routes import AppRoute, TlsOptions

@@ -12,10 +12,10 @@ import pytest
 
 from tests.harness.proxies import RequestStream
 from zpanel.models import HealthSettings
+from zpanel_deployer.drain import connection_counter, wait_drained
 from zpanel_health.checks import build_probe
 from zpanel_health.probe import Failed, Passed, run_probe
 from zpanel_health.runner import local_runner
-from zpanel_proxy_sync.drain import connection_counter, wait_drained
 from zpanel_proxy_sync.routes import AppRoute, TlsOptions
 from zpanel_proxy_sync.switch import switch
 from zpanel_proxy_sync.verify import httpx_fetch, verify

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from zpanel_deployer.executor.local import LocalExecutor
+from zpanel.remote.local import LocalExecutor
 from zpanel_proxy_sync.routes import AppRoute, TlsOptions
 from zpanel_proxy_sync.traefik import DEFAULT_CERT_FILE, dynamic_config, render
 from zpanel_proxy_sync.traefik_file import STAGING

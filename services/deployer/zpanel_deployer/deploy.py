@@ -10,16 +10,17 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from zpanel.models import ContainerRef
+from zpanel.remote.base import Executor
+from zpanel.remote.errors import CommandError
+from zpanel_deployer import drain as drain_check
 from zpanel_deployer import labels as L
 from zpanel_deployer import retention
 from zpanel_deployer.commands import compose, docker
 from zpanel_deployer.containers import ContainerInfo, parse_image_ls, parse_inspect
-from zpanel_deployer.errors import CommandError, PreDeployError
-from zpanel_deployer.executor.base import Executor
+from zpanel_deployer.errors import PreDeployError
 from zpanel_deployer.request import DeployRequest, Placement
 from zpanel_deployer.strategies import plan_for
 from zpanel_deployer.strategies.steps import Plan
-from zpanel_proxy_sync import drain as drain_check
 
 DRAIN_SETTLE_S = 0.05
 """Before the first count: a request the proxy routed to the old version just before the switch

@@ -1,60 +1,14 @@
-"""The deployer's errors. Each message is meant for the user: it names the server or container and
-says what to do. Transport errors (asyncssh, OSError, a failed docker command) are converted here,
-at the boundary, with ``raise ... from exc``."""
+"""The deployer's own errors. Each message is meant for the user: it names the server or container
+and says what to do. Reaching a server and running a command there fail with the errors of
+:mod:`zpanel.remote.errors` (``CommandError``, ``ServerUnreachableError``, …)."""
 
 from __future__ import annotations
 
-from zpanel.errors import PermanentError, RetryableError, ZpanelError
+from zpanel.errors import PermanentError, ZpanelError
 
 
 class DeployerError(ZpanelError):
     """Base of everything the deployer raises on purpose."""
-
-
-class ServerUnreachableError(DeployerError, RetryableError):
-    """Could not connect to a server after the bounded retries; the reason is in the message."""
-
-    def __init__(self, server: str, reason: str, attempts: int) -> None:
-        super().__init__(
-            f"server {server!r} is unreachable after {attempts} attempt(s): {reason}; "
-            "check that it is up and that `zpanel server check` passes"
-        )
-        self.server = server
-        self.reason = reason
-        self.attempts = attempts
-
-
-class HostKeyMismatchError(DeployerError, PermanentError):
-    """The server presented a host key other than the pinned one. Never accepted."""
-
-    def __init__(self, server: str, address: str, expected: list[str], presented: str | None) -> None:
-        shown = presented or "unknown (the server closed the connection)"
-        super().__init__(
-            f"host key of server {server!r} ({address}) does not match the pinned key: "
-            f"expected {', '.join(expected) or 'none pinned'}, the server presented {shown}. "
-            "The connection was refused. If the server was reinstalled, verify the new key out of band "
-            "and register it again with `zpanel server add ... --known-hosts FILE`"
-        )
-        self.server = server
-        self.expected = expected
-        self.presented = presented
-
-
-class AuthenticationError(DeployerError, PermanentError):
-    """The server refused our key."""
-
-
-class CommandError(DeployerError):
-    """A command on a server exited non-zero. ``stderr`` tail is kept for the user."""
-
-    def __init__(self, server: str, argv: list[str], returncode: int | None, stderr: str) -> None:
-        tail = stderr.strip().splitlines()[-5:]
-        detail = "; ".join(tail) if tail else "no output"
-        super().__init__(f"`{' '.join(argv[:3])} …` failed on server {server!r} (exit {returncode}): {detail}")
-        self.server = server
-        self.argv = argv
-        self.returncode = returncode
-        self.stderr = stderr
 
 
 class PreDeployError(DeployerError, PermanentError):
@@ -72,10 +26,6 @@ class PreDeployError(DeployerError, PermanentError):
 
 class StepFailedError(DeployerError):
     """A step of the plan failed (a container did not start, a health check failed)."""
-
-
-class InvalidKnownHostsError(DeployerError, PermanentError):
-    """The pinned known_hosts text holds no usable key."""
 
 
 class ImageMissingError(DeployerError, PermanentError):

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from zpanel.remote.base import Executor
 from zpanel_deployer.commands import docker
 from zpanel_deployer.errors import ImageMissingError
-from zpanel_deployer.executor.base import Executor
 
 
 @dataclass(frozen=True)

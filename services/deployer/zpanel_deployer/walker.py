@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from zpanel.models import ContainerRef
+from zpanel.remote.errors import CommandError
 from zpanel_deployer.deploy import Deployer
-from zpanel_deployer.errors import CommandError, StepFailedError
+from zpanel_deployer.errors import StepFailedError
 from zpanel_deployer.request import DeployRequest
 from zpanel_deployer.strategies import steps as S
 

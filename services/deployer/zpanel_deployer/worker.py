@@ -7,7 +7,8 @@ proxy-sync, then retire the old version — or roll back so the old one keeps se
                      → deployment.succeeded
     health.failed,
     proxy.failed   → remove the new containers (old ones untouched)  → deployment.rolled_back
-    cancelled / failed (timeouts) → remove whatever this deployment started
+    cancelled / failed (timeouts) → remove whatever this deployment started, unless the proxy
+                     already sends traffic to it (then it keeps serving until the next deployment)
 
 A rolling update of N replicas goes round N times: deploy.done, health and proxy-sync carry the
 batch (1..N); ``proxy.updated`` of batch k < N drains and stops old replica k and starts new replica
@@ -49,16 +50,17 @@ from zpanel.events import (
     ServerUnreachable,
 )
 from zpanel.models import ContainerRef, Deployment, Server, preview_app
+from zpanel.remote.local import LocalExecutor
+from zpanel.remote.servers import Servers
 from zpanel.secrets import Cipher
 from zpanel.settings import Settings
 from zpanel.slots import SlotsPer
 from zpanel.state import State
 from zpanel_deployer.deploy import Deployer
-from zpanel_deployer.executor.local import LocalExecutor
 from zpanel_deployer.images import deliver_image
 from zpanel_deployer.labels import APP as APP_LABEL
+from zpanel_deployer.labels import DEPLOYMENT as DEPLOYMENT_LABEL
 from zpanel_deployer.request import DEFAULT_ROOT, DeployRequest, Placement
-from zpanel_deployer.servers import Servers
 from zpanel_deployer.strategies.steps import Plan, StartOld, Switch, WaitHealthy
 from zpanel_deployer.walker import PlanStepError, Progress, rollback, walk
 
@@ -360,13 +362,22 @@ class DeployWorker:
         )
 
     async def clean_up(self, dep: Deployment, image: str | None = None) -> None:
-        """A cancelled or failed deployment leaves nothing running, unless it is the live version."""
+        """A cancelled or failed deployment leaves nothing running, unless it is the live version
+        or the proxy already sends traffic to it."""
         if await self.state.current(dep.app_id) == dep.id:
             return
         # containers are found by their deployment label: a record that has not caught up with
         # build.done yet (no image) must not keep them running
         ctx = await self.context(dep, image or dep.image or "")
         try:
+            if _switched(dep):
+                # a deadline or failure after a switch, a rolling update part-way: removing them
+                # would drop requests. They keep serving until the next deployment replaces them.
+                found = await ctx.deployer.containers({APP_LABEL: dep.app_id, DEPLOYMENT_LABEL: dep.id})
+                if found:
+                    names = ", ".join(c.name for c in found)
+                    ctx.pump.write(f"left running: {names} (the proxy already sends traffic to them)")
+                return
             removed = await ctx.deployer.remove_deployment(ctx.req)
             if removed:
                 ctx.pump.write(f"removed {', '.join(removed)}")
@@ -395,6 +406,12 @@ class DeployWorker:
         port = self.settings.proxy_http_port
         suffix = "" if port == 80 or ctx.server.kind != "local" else f":{port}"
         return f"http://{ctx.req.app.domains[0]}{suffix}"
+
+
+def _switched(dep: Deployment) -> bool:
+    """The record shows a proxy switch to this deployment's containers (a proxy.updated with
+    domains: a rolling update's first batch is enough)."""
+    return dep.routed_at is not None
 
 
 def _shows_deploy_done(dep: Deployment) -> bool:

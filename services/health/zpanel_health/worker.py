@@ -22,10 +22,10 @@ from zpanel.bus import Bus, Delivery
 from zpanel.errors import SecretError
 from zpanel.events import DeployDone, DeploymentCancelled, Event, HealthFailed, HealthPassed
 from zpanel.models import Application, ContainerRef, HealthSettings, Server
+from zpanel.remote.servers import Servers, target_for
 from zpanel.secrets import Cipher, redactor
 from zpanel.settings import Settings
 from zpanel.state import State
-from zpanel_deployer.servers import Servers, target_for
 from zpanel_health.checks import build_probe
 from zpanel_health.checks.base import Connect, ProbeResult, open_tcp
 from zpanel_health.logs import log_tail

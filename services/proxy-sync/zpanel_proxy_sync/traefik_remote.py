@@ -32,7 +32,7 @@ def remote_file(directory: str, app: str) -> str:
 
 @dataclass
 class RemoteTraefikBackend:
-    executor: Any  # zpanel_deployer.executor.base.Executor: run(argv, input=..., check=...)
+    executor: Any  # zpanel.remote.base.Executor: run(argv, input=..., check=...)
     directory: str
     name: str = "traefik"
     ensure_proxy: Callable[[], Awaitable[object]] | None = None

@@ -29,10 +29,10 @@ from zpanel.events import (
     ProxyUpdated,
 )
 from zpanel.models import Server, preview_app
+from zpanel.remote.servers import Servers
 from zpanel.secrets import Cipher
 from zpanel.settings import Settings
 from zpanel.state import State
-from zpanel_deployer.servers import Servers
 from zpanel_proxy_sync import bootstrap
 from zpanel_proxy_sync.acme import Acme, resolver
 from zpanel_proxy_sync.backend import ProxyBackend

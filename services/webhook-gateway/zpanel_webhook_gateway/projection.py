@@ -28,6 +28,7 @@ from zpanel.events import (
     Event,
     HealthFailed,
     ProxyFailed,
+    ProxyUpdated,
 )
 from zpanel.models import RANK, Deployment, StageRecord, Status
 from zpanel_webhook_gateway.conductor import Conductor
@@ -80,6 +81,8 @@ def apply(dep: Deployment, event: Event) -> Deployment | None:
     rule = TRANSITIONS.get(event.type)
     if rule is None:
         return None
+    if isinstance(event, ProxyUpdated) and event.batch < event.batches:
+        rule = (None, None, None, None)  # a rolling update is routing until its last batch is
     done, outcome, start, status = rule
     if done:
         stage = _stage(dep, done, at)
@@ -103,6 +106,8 @@ def apply(dep: Deployment, event: Event) -> Deployment | None:
     if isinstance(event, DeployDone):
         dep.containers = list(event.containers)
         dep.previous_containers = list(event.previous)
+    if isinstance(event, ProxyUpdated) and event.domains and dep.routed_at is None:
+        dep.routed_at = at
     if isinstance(event, BuildFailed | DeployFailed | HealthFailed | ProxyFailed):
         dep.error = event.reason
     return None if dep.model_dump() == before else dep
@@ -120,6 +125,8 @@ def _late_facts(dep: Deployment, event: Event) -> Deployment | None:
     if isinstance(event, DeployDone) and not dep.containers:
         dep.containers = list(event.containers)
         dep.previous_containers = list(event.previous)
+    if isinstance(event, ProxyUpdated) and event.domains and dep.routed_at is None:
+        dep.routed_at = event.timestamp
     rule = TRANSITIONS.get(event.type)
     if rule and rule[0]:
         stage = next((st for st in dep.stages if st.name == rule[0]), None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from zpanel.remote import engine_ops as ops
 from zpanel_deployer.commands import engine
 
 DOCKER = "docker"
@@ -21,7 +22,7 @@ class Command(list[str]):
     """An argv list (equal to the plain list) with the same operation as Engine API requests,
     for an executor that reaches the engine's socket."""
 
-    def __init__(self, argv: Sequence[str], op: engine.Op) -> None:
+    def __init__(self, argv: Sequence[str], op: ops.Op) -> None:
         super().__init__(argv)
         self.engine = op
 
@@ -115,7 +116,7 @@ def run(spec: ContainerSpec) -> Command:
         log_max_size=spec.log_max_size,
         log_max_file=spec.log_max_file,
     )
-    return Command(argv + list(spec.command or ()), engine.Run(spec.name, body, spec.env_file))
+    return Command(argv + list(spec.command or ()), ops.Run(spec.name, body, spec.env_file))
 
 
 def create(spec: ContainerSpec) -> list[str]:
@@ -129,21 +130,21 @@ def one_off(spec: ContainerSpec, command: str) -> list[str]:
 
 
 def start(*names: str) -> Command:
-    return Command([DOCKER, "start", *names], engine.Each("POST", "/containers/{name}/start", names))
+    return Command([DOCKER, "start", *names], ops.Each("POST", "/containers/{name}/start", names))
 
 
 def stop(*names: str, timeout: int = 10) -> Command:
-    op = engine.Each("POST", "/containers/{name}/stop", names, (("t", str(timeout)),))
+    op = ops.Each("POST", "/containers/{name}/stop", names, (("t", str(timeout)),))
     return Command([DOCKER, "stop", "--time", str(timeout), *names], op)
 
 
 def rm(*names: str, force: bool = True) -> Command:
-    op = engine.Each("DELETE", "/containers/{name}", names, (("force", "1"),) if force else ())
+    op = ops.Each("DELETE", "/containers/{name}", names, (("force", "1"),) if force else ())
     return Command([DOCKER, "rm", *(["--force"] if force else []), *names], op)
 
 
 def inspect(*names: str) -> Command:
-    return Command([DOCKER, "inspect", "--type", "container", *names], engine.Inspect(names))
+    return Command([DOCKER, "inspect", "--type", "container", *names], ops.Inspect(names))
 
 
 def logs(name: str, tail: int = 50) -> list[str]:
@@ -166,7 +167,7 @@ def ps(labels: Mapping[str, str], *, all_: bool = True) -> Command:
 
 
 def image_id(image: str) -> Command:
-    return Command([DOCKER, "image", "inspect", "--format", "{{.Id}}", image], engine.ImageId(image))
+    return Command([DOCKER, "image", "inspect", "--format", "{{.Id}}", image], ops.ImageId(image))
 
 
 def image_ls(repository: str) -> list[str]:
@@ -196,7 +197,3 @@ def network_inspect(name: str) -> list[str]:
 
 def network_create(name: str) -> list[str]:
     return [DOCKER, "network", "create", "--label", "zpanel.managed=true", name]
-
-
-def version() -> list[str]:
-    return [DOCKER, "version", "--format", "{{.Server.Version}}"]

@@ -2,9 +2,11 @@
 
 Each argv list of :mod:`~zpanel_deployer.commands.docker` that the deployer runs on every
 deployment (ps, inspect, run, start, stop, rm, image inspect) also carries the requests that do
-the same through the engine's API (``Command.engine``). An executor next to the engine (the
-``local`` server) sends them over its unix socket: a few milliseconds each instead of a CLI
-process (30–100 ms on a busy machine). Anything else, and every SSH server, runs the argv.
+the same through the engine's API (``Command.engine``, an op of :mod:`zpanel.remote.engine_ops`).
+An executor next to the engine (the ``local`` server) sends them over its unix socket: a few
+milliseconds each instead of a CLI process (30–100 ms on a busy machine). Anything else, and every
+SSH server, runs the argv. Here: the ops that need more than their arguments (filters, the body
+of ``docker run``).
 """
 
 from __future__ import annotations
@@ -12,56 +14,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
+
+from zpanel.remote.engine_ops import ListIds
 
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4, "p": 1024**5}
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?) ?([kmgtp]?)i?b?$", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class ListIds:
-    """``docker ps --quiet --no-trunc``: GET /containers/json, the ids one per line."""
-
-    params: tuple[tuple[str, str], ...]
-
-
-@dataclass(frozen=True)
-class Inspect:
-    """``docker inspect --type container``: GET /containers/{name}/json for each, printed as one
-    JSON array of those found; a missing one is an error line and exit 1, as the CLI does."""
-
-    names: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Each:
-    """start / stop / rm of several containers: one request per name, concurrently (as the CLI)."""
-
-    method: Literal["POST", "DELETE"]
-    path: str  # with ``{name}``
-    names: tuple[str, ...]
-    params: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class Run:
-    """``docker run --detach``: create (named) with ``body``, then start; prints the id.
-    ``env_file`` is read where the engine runs and becomes the body's ``Env``, as the CLI does."""
-
-    name: str
-    body: Mapping[str, Any] = field(hash=False)
-    env_file: str | None = None
-
-
-@dataclass(frozen=True)
-class ImageId:
-    """``docker image inspect --format {{.Id}}``: GET /images/{ref}/json."""
-
-    ref: str
-
-
-Op = ListIds | Inspect | Each | Run | ImageId
 
 
 def list_ids(labels: Mapping[str, str], all_: bool) -> ListIds:
@@ -122,22 +80,3 @@ def create_body(
     if network:
         body["NetworkingConfig"] = {"EndpointsConfig": {network: {"Aliases": list(aliases)} if aliases else {}}}
     return body
-
-
-def env_lines(text: str, environ: Mapping[str, str]) -> list[str]:
-    """Docker's ``--env-file`` reading: ``KEY=VALUE`` taken literally, blank lines and ``#``
-    comments skipped, leading spaces dropped; a bare ``KEY`` takes this process's value (and is
-    left out when unset). Raises ValueError for a name with spaces, as the CLI refuses it."""
-    out = []
-    for number, raw in enumerate(text.removeprefix("\ufeff").splitlines(), 1):
-        line = raw.lstrip()
-        if not line or line.startswith("#"):
-            continue
-        key, sep, value = line.partition("=")
-        if not key or any(c.isspace() for c in key):
-            raise ValueError(f"env file line {number}: variable {key!r} contains whitespaces or is empty")
-        if sep:
-            out.append(f"{key}={value}")
-        elif key in environ:
-            out.append(f"{key}={environ[key]}")
-    return out

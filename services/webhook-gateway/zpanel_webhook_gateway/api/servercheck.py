@@ -1,6 +1,6 @@
 """Server checks. ``local`` is this machine: its Docker engine is asked for its version through
-the Docker SDK. An SSH server is reached the way deployments reach it — the deployer's own
-executor (``zpanel_deployer.servers.Servers.check``: the pinned host key, the sealed private key)
+the Docker SDK. An SSH server is reached the way deployments reach it — the same
+executor (``zpanel.remote.servers.Servers.check``: the pinned host key, the sealed private key)
 — by :class:`SshServerChecker`, which the gateway service passes to ``create_app``; the
 ``default_server_checker`` alone does not probe SSH servers."""
 
@@ -59,7 +59,7 @@ SSH_CHECK_TIMEOUT_S = 20.0
 
 class SshServerChecker:
     """``local`` as :func:`default_server_checker`; an SSH server through the deployer's executor,
-    one connection attempt (a check answers now; deployments keep their retries). The deployer's
+    one connection attempt (a check answers now; deployments keep their retries). The executor
     modules load on the first SSH check only: the gateway does not pay for asyncssh otherwise."""
 
     def __init__(self, connect_timeout: float = 5.0) -> None:
@@ -69,9 +69,9 @@ class SshServerChecker:
     async def __call__(self, server: Server, cipher: Cipher) -> dict[str, Any]:
         if server.kind == "local":
             return await default_server_checker(server, cipher)
-        from zpanel_deployer.errors import CommandError
-        from zpanel_deployer.executor.retry import Backoff
-        from zpanel_deployer.servers import Servers
+        from zpanel.remote.errors import CommandError
+        from zpanel.remote.retry import Backoff
+        from zpanel.remote.servers import Servers
 
         if self._servers is None:
             self._servers = Servers(Backoff(attempts=1), connect_timeout=self.connect_timeout)

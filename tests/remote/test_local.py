@@ -1,7 +1,7 @@
 import pytest
 
-from zpanel_deployer.errors import CommandError
-from zpanel_deployer.executor import LocalExecutor
+from zpanel.remote.errors import CommandError
+from zpanel.remote.local import LocalExecutor
 
 
 async def _chunks():

@@ -11,8 +11,8 @@ import urllib.request
 import httpx
 import pytest
 
-from zpanel_health.runner import local_runner
-from zpanel_proxy_sync.drain import (
+from tests.proxy_sync.conftest import traefik_proxy, versions
+from zpanel_deployer.drain import (
     Drained,
     Unreadable,
     connection_counter,
@@ -25,9 +25,12 @@ from zpanel_proxy_sync.drain import (
     proc_net_argv,
     wait_drained,
 )
+from zpanel_health.runner import local_runner
 from zpanel_proxy_sync.routes import AppRoute, TlsOptions
 from zpanel_proxy_sync.switch import switch
 from zpanel_proxy_sync.verify import httpx_fetch, verify
+
+__all__ = ["traefik_proxy", "versions"]  # proxy-sync's fixtures: a real Traefik and app versions to switch
 
 PROC_NET_TCP = """\
   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode

@@ -9,9 +9,9 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from typing import Any, Literal
 
-from zpanel_deployer.errors import CommandError
-from zpanel_deployer.executor.base import CHUNK, Input, Result, checked
-from zpanel_deployer.executor.engine import Engine, socket_path
+from zpanel.remote.base import CHUNK, Input, Result, checked
+from zpanel.remote.engine import Engine, socket_path
+from zpanel.remote.errors import CommandError
 
 
 async def _feed(stdin: asyncio.StreamWriter, data: Input) -> None:

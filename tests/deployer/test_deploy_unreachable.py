@@ -1,9 +1,8 @@
-"""Server records to executors; an unreachable server never slows a deployment to another."""
+"""An unreachable server never slows a deployment to another."""
 
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import uuid
 
 import pytest
@@ -12,39 +11,13 @@ from tests.deployer.conftest import Images
 from tests.deployer.helpers import HttpHooks, app, get
 from tests.harness.nats import free_port
 from tests.harness.sshd import Sshd
-from zpanel.models import Server
+from tests.remote.conftest import ssh_server
+from zpanel.remote.errors import ServerUnreachableError
+from zpanel.remote.retry import Backoff
+from zpanel.remote.servers import Servers
 from zpanel_deployer.deploy import Deployer
-from zpanel_deployer.errors import ServerUnreachableError
-from zpanel_deployer.executor import Backoff, LocalExecutor, SshExecutor
 from zpanel_deployer.request import DeployRequest, Placement
-from zpanel_deployer.servers import Servers
 from zpanel_deployer.walker import deploy
-
-
-def ssh_server(sshd: Sshd, name: str, port: int | None = None) -> Server:
-    return Server(name=name, kind="ssh", host=sshd.host, port=port or sshd.port, known_hosts=sshd.host_key_line)
-
-
-async def test_executors_by_kind_and_identity(sshd: Sshd) -> None:
-    servers = Servers()
-    local = servers.executor(Server(name="local", kind="local"))
-    assert isinstance(local, LocalExecutor)
-    remote = servers.executor(ssh_server(sshd, "r1"), sshd.client_key)
-    assert isinstance(remote, SshExecutor)
-    assert servers.executor(ssh_server(sshd, "r1"), sshd.client_key) is remote
-    assert servers.executor(ssh_server(sshd, "r1", port=2), sshd.client_key) is not remote
-    with pytest.raises(ValueError, match="server 'r2' is reached over SSH and needs its private key"):
-        servers.executor(ssh_server(sshd, "r2"))
-    assert servers.limit(Server(name="x", max_concurrency=3))._value == 3
-    await servers.close()
-
-
-async def test_check_reports_the_docker_version_over_ssh(sshd: Sshd, docker_engine: None) -> None:
-    servers = Servers()
-    check = await servers.check(ssh_server(sshd, "r1"), sshd.client_key)
-    local = subprocess.run(["docker", "version", "--format", "{{.Server.Version}}"], capture_output=True, text=True)
-    assert (check.server, check.docker_version) == ("r1", local.stdout.strip())
-    await servers.close()
 
 
 async def test_unreachable_server_fails_with_reason_while_another_deploys(

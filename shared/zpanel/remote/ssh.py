@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from zpanel.lazy import lazy_module
-from zpanel_deployer.errors import AuthenticationError, HostKeyMismatchError, ServerUnreachableError
-from zpanel_deployer.executor import hostkeys
-from zpanel_deployer.executor.base import CHUNK, Input, Result, checked, write_file_argv
-from zpanel_deployer.executor.retry import Backoff
+from zpanel.remote import hostkeys
+from zpanel.remote.base import CHUNK, Input, Result, checked, write_file_argv
+from zpanel.remote.errors import AuthenticationError, HostKeyMismatchError, ServerUnreachableError
+from zpanel.remote.retry import Backoff
 
 if TYPE_CHECKING:
     import asyncssh

@@ -10,7 +10,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
-from zpanel_deployer.errors import CommandError
+from zpanel.remote.errors import CommandError
 
 Input = bytes | AsyncIterator[bytes] | None
 CHUNK = 256 * 1024

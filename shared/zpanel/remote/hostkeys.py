@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from zpanel.lazy import lazy_module
-from zpanel_deployer.errors import DeployerError, InvalidKnownHostsError
+from zpanel.remote.errors import InvalidKnownHostsError, RemoteError
 
 if TYPE_CHECKING:
     import asyncssh
@@ -84,7 +84,7 @@ async def fetch_host_key(host: str, port: int = 22, timeout: float = 10.0) -> Ho
         async with asyncio.timeout(timeout):
             key = await asyncssh.get_server_host_key(host, port)
     except (OSError, TimeoutError, asyncssh.Error) as exc:
-        raise DeployerError(f"could not read the host key of {host}:{port}: {exc or type(exc).__name__}") from exc
+        raise RemoteError(f"could not read the host key of {host}:{port}: {exc or type(exc).__name__}") from exc
     if key is None:
-        raise DeployerError(f"{host}:{port} presented no host key")
+        raise RemoteError(f"{host}:{port} presented no host key")
     return describe(key, host, port)

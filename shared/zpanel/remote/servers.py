@@ -8,11 +8,12 @@ import hashlib
 from dataclasses import dataclass
 
 from zpanel.models import Server
-from zpanel_deployer.commands import docker
-from zpanel_deployer.executor.base import Executor
-from zpanel_deployer.executor.local import LocalExecutor
-from zpanel_deployer.executor.retry import Backoff
-from zpanel_deployer.executor.ssh import SshExecutor, SshPool, SshTarget
+from zpanel.remote.base import Executor
+from zpanel.remote.local import LocalExecutor
+from zpanel.remote.retry import Backoff
+from zpanel.remote.ssh import SshExecutor, SshPool, SshTarget
+
+DOCKER_VERSION = ("docker", "version", "--format", "{{.Server.Version}}")
 
 
 def target_for(server: Server, private_key: str, connect_timeout: float = 10.0) -> SshTarget:
@@ -67,7 +68,7 @@ class Servers:
 
     async def check(self, server: Server, private_key: str | None = None) -> Check:
         """SSH (when remote) and Docker reachability, for `zpanel server check`."""
-        result = await self.executor(server, private_key).run(docker.version(), timeout=30)
+        result = await self.executor(server, private_key).run(DOCKER_VERSION, timeout=30)
         return Check(server.name, result.out.strip())
 
     async def close(self) -> None:

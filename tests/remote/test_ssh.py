@@ -7,8 +7,9 @@ import pytest
 
 from tests.harness.nats import free_port
 from tests.harness.sshd import Sshd
-from zpanel_deployer.errors import AuthenticationError, HostKeyMismatchError, ServerUnreachableError
-from zpanel_deployer.executor import Backoff, SshExecutor, SshPool, SshTarget
+from zpanel.remote.errors import AuthenticationError, HostKeyMismatchError, ServerUnreachableError
+from zpanel.remote.retry import Backoff
+from zpanel.remote.ssh import SshExecutor, SshPool, SshTarget
 
 
 async def test_argv_arrives_literally_after_one_shell_quoting(remote: SshExecutor) -> None:

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zpanel.lazy import lazy_module
-from zpanel_deployer.commands import engine as E
-from zpanel_deployer.executor.base import Result
+from zpanel.remote import engine_ops as E
+from zpanel.remote.base import Result
 
 if TYPE_CHECKING:
     import httpx

@@ -3,8 +3,8 @@ import pytest
 
 from tests.harness.nats import free_port
 from tests.harness.sshd import Sshd
-from zpanel_deployer.errors import DeployerError, InvalidKnownHostsError
-from zpanel_deployer.executor import hostkeys
+from zpanel.remote import hostkeys
+from zpanel.remote.errors import InvalidKnownHostsError, RemoteError
 
 KEY = asyncssh.generate_private_key("ssh-ed25519")
 PUB = KEY.export_public_key("openssh").decode().split()
@@ -40,5 +40,5 @@ async def test_fetch_host_key_returns_the_line_and_fingerprint_of_the_server(ssh
 
 async def test_fetch_host_key_of_a_closed_port_says_so() -> None:
     port = free_port()
-    with pytest.raises(DeployerError, match=rf"could not read the host key of 127.0.0.1:{port}"):
+    with pytest.raises(RemoteError, match=rf"could not read the host key of 127.0.0.1:{port}"):
         await hostkeys.fetch_host_key("127.0.0.1", port, timeout=5)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from zpanel.remote.engine import DEFAULT_SOCKET, Engine, socket_path
+from zpanel.remote.local import LocalExecutor
 from zpanel_deployer.commands import docker as D
 from zpanel_deployer.containers import parse_inspect
-from zpanel_deployer.executor import LocalExecutor
-from zpanel_deployer.executor.engine import DEFAULT_SOCKET, Engine, socket_path
 
 pytestmark = pytest.mark.usefixtures("docker_engine")
 
