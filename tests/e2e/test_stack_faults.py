@@ -1,10 +1,10 @@
 """Faults in the real stack: each of the six services, then nats-server, killed with SIGKILL in the
 middle of a deployment. The supervisor restarts it, and the deployment still succeeds with exactly
-one container, serving through Traefik, notified exactly once.
+one container per replica, serving through Traefik, notified exactly once.
 
 Each kill lands at the moment that hurts its service most, found by watching the deployment from
 outside: the builder inside a slow build step, the deployer the instant Docker starts the new
-container (before it could report it), health while a slow app is still starting, proxy-sync while
+container (before it could report it), or a rolling update's second replica, health while a slow app is still starting, proxy-sync while
 it verifies a route to an app that answers slowly, the notifier while its request is in flight,
 the gateway (projection and API) in the middle of a build."""
 
@@ -39,6 +39,14 @@ def at_container_start(stack: Stack, dep_id: str, app: App) -> None:
         assert events.stdout.readline().strip(), "docker events ended before the container started"
 
 
+def at_second_replica_start(stack: Stack, dep_id: str, app: App) -> None:
+    """A rolling update's second round: replica 1 was routed, the deployer started replica 2."""
+    with docker_events(dep_id) as events:
+        assert events.stdout is not None
+        for _ in range(2):
+            assert events.stdout.readline().strip(), "docker events ended before the second replica started"
+
+
 def in_pre_deploy(stack: Stack, dep_id: str, app: App) -> None:
     stack.wait_status(dep_id, {"deploying"})
     until("the pre-deployment command", lambda: any("pre-deployment" in ln for ln in stack.logs(dep_id)), 30, 0.05)
@@ -70,6 +78,10 @@ FAULTS = {
     "deployer": Fault(site, at_container_start, ("deploying", "health_checking")),
     # certainly mid-stage: a 3 s pre-deployment command is running
     "deployer-pre-deploy": Fault(site, in_pre_deploy, ("deploying",), {"pre_deploy": "sleep 3"}, service="deployer"),
+    # a rolling update of two replicas, between its rounds (its route stage runs until the last)
+    "deployer-rolling": Fault(
+        site, at_second_replica_start, ("routing",), {"strategy": "rolling", "replicas": 2}, service="deployer"
+    ),
     "health": Fault(
         lambda v: site(v, start_sleep=3),
         status_is("health_checking"),
@@ -88,7 +100,7 @@ FAULTS = {
 def check_live(stack: Stack, notes: Receiver, app: App, dep_id: str, version: str) -> dict[str, Any]:
     dep = stack.wait_done(dep_id, timeout=120)
     assert dep["status"] == "succeeded", dep["error"]
-    assert len(containers("zpanel.deployment", dep_id)) == 1
+    assert len(containers("zpanel.deployment", dep_id)) == app.get("replicas", 1)
     assert containers("zpanel.app", app["id"]) == containers("zpanel.deployment", dep_id)
     page = stack.page(app["domains"][0])
     served = (page.status_code, page.text, page.headers["X-Zpanel-Deployment"])
