@@ -14,9 +14,6 @@ from tests.harness import images
 from tests.harness import nats as natsh
 from tests.harness import sshd as sshh
 
-os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
-os.environ.setdefault("TESTCONTAINERS_CONNECTION_MODE", "docker_host")
-
 
 @pytest.fixture(scope="session")
 def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[natsh.NatsServer]:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.cli.dummies import until
-from tests.harness.nats import free_port
+from tests.harness import containers
 from zpanel.cli import example
 
 
@@ -50,24 +50,19 @@ def test_the_example_builds_offline_and_serves(tmp_path: Path, docker_engine: No
     base = example.static_base_image(print, {})
     bare = example.make_repo(tmp_path, base)
     tag = f"zpanel-test/hello:{uuid.uuid4().hex[:8]}"
-    port = free_port()
     name = f"zpanel-test-hello-{uuid.uuid4().hex[:8]}"
     subprocess.run(
         ["docker", "build", "-q", "-t", tag, str(tmp_path / "repos" / "hello")], check=True, capture_output=True
     )
     try:
-        subprocess.run(
-            ["docker", "run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:8080", tag],
-            check=True,
-            capture_output=True,
-        )
-        page = until("the page", lambda: _get(f"http://127.0.0.1:{port}/"))
-        assert page.status_code == 200 and "<h1>Hello from Zpanel</h1>" in page.text
-        info = httpx.get(f"http://127.0.0.1:{port}/cgi-bin/info")
-        assert (info.status_code, info.headers["content-type"]) == (200, "application/json")
-        assert json.loads(info.text)["app"] == "hello"
+        with containers.Pool() as pool:
+            port = pool.start(tag, name=name, labels={"zpanel.test": "cli"}, port=8080).port
+            page = until("the page", lambda: _get(f"http://127.0.0.1:{port}/"))
+            assert page.status_code == 200 and "<h1>Hello from Zpanel</h1>" in page.text
+            info = httpx.get(f"http://127.0.0.1:{port}/cgi-bin/info")
+            assert (info.status_code, info.headers["content-type"]) == (200, "application/json")
+            assert json.loads(info.text)["app"] == "hello"
     finally:
-        subprocess.run(["docker", "rm", "-f", name], capture_output=True)
         subprocess.run(["docker", "rmi", "-f", tag], capture_output=True)
     assert bare.exists()
 

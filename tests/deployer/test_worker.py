@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+import time
 import urllib.request
 import uuid
 from collections.abc import AsyncIterator
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 from nats.js.api import DeliverPolicy
 
+from tests.harness import containers
 from tests.harness.nats import NatsServer
 from tests.shared.conftest import fast_settings
 from zpanel import logstream
@@ -38,9 +40,18 @@ from zpanel.state import State
 from zpanel_deployer.worker import DeployWorker
 
 
-def get(address: str) -> str:
-    with urllib.request.urlopen(f"http://{address}/", timeout=5) as r:
-        return r.read().decode()
+def get(address: str, within: float = 10.0) -> str:
+    """The page, once httpd answers: deploy.done comes as the container starts, before its app
+    listens (health waits for that), and Docker's port proxy drops a connection made earlier."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://{address}/", timeout=5) as r:
+                return r.read().decode()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 @pytest.fixture
@@ -171,8 +182,7 @@ async def test_a_cancelled_deployment_is_cleaned_up_even_before_its_record_shows
     dep = await new_deployment(state, app, busybox_image)
     await state.deployments.update(dep.id, lambda d: d.model_copy(update={"image": None}))
     name = f"{app.name}-{dep.id[:12]}-leftover"
-    labels = ["--label", f"zpanel.app={app.id}", "--label", f"zpanel.deployment={dep.id}"]
-    subprocess.run(["docker", "run", "-d", "--name", name, *labels, busybox_image], check=True, capture_output=True)
+    containers.start(busybox_image, name=name, labels={"zpanel.app": app.id, "zpanel.deployment": dep.id})
     worker = DeployWorker(bus, bus.settings, Cipher.from_home(tmp_path / "home"))
     await worker.clean_up(await state.deployments.get(dep.id))
     left = subprocess.run(["docker", "ps", "-aq", "--filter", f"name={name}"], capture_output=True, text=True)
@@ -264,8 +274,7 @@ async def test_a_failed_deployment_the_proxy_already_routes_to_is_left_serving(
     bus, state, _out, app = rig
     dep = await new_deployment(state, app, busybox_image)
     name = f"{app.name}-{dep.id[:12]}-0"
-    labels = ["--label", f"zpanel.app={app.id}", "--label", f"zpanel.deployment={dep.id}"]
-    subprocess.run(["docker", "run", "-d", "--name", name, *labels, busybox_image], check=True, capture_output=True)
+    containers.start(busybox_image, name=name, labels={"zpanel.app": app.id, "zpanel.deployment": dep.id})
     await state.deployments.update(dep.id, lambda d: d.model_copy(update={"routed_at": d.created_at}))
     worker = DeployWorker(bus, bus.settings, Cipher.from_home(tmp_path / "home"))
     await worker.clean_up(await state.deployments.get(dep.id))

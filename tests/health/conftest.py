@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import images
+from tests.harness import containers, images
 from zpanel.models import HealthSettings
 from zpanel_health.checks.base import Probe
 from zpanel_health.probe import Passed, run_probe
@@ -81,17 +81,22 @@ def no_client_image(busybox_image: str) -> str:
     return NO_CLIENT_IMAGE
 
 
+# The ``docker run`` flags tests pass as ``extra``, as the docker SDK's arguments.
+SDK_OPTIONS: dict[str, Callable[[str], tuple[str, object]]] = {
+    "--restart": lambda policy: ("restart_policy", {"Name": policy}),
+    "--memory": lambda size: ("mem_limit", size),
+    "--memory-swap": lambda size: ("memswap_limit", size),
+}
+
+
 @pytest.fixture
 def container(busybox_image: str) -> Iterator[Callable[..., Started]]:
     """``container(cmd=..., image=..., extra=[...], cgi_host=False)`` starts one and waits for
     nothing: the checks under test are what tell when it is ready."""
-    names: list[str] = []
 
     def start(
         cmd: list[str] | None = None, image: str | None = None, extra: list[str] | None = None, cgi_host: bool = False
     ) -> Started:
-        name = f"zp-health-{uuid.uuid4().hex[:10]}"
-        names.append(name)
         if cgi_host:
             cmd = [
                 "sh",
@@ -99,27 +104,13 @@ def container(busybox_image: str) -> Iterator[Callable[..., Started]]:
                 f"mkdir -p /www/cgi-bin && printf '{HOST_CGI}' > /www/cgi-bin/host && "
                 "chmod +x /www/cgi-bin/host && exec httpd -f -p 8080 -h /www",
             ]
-        argv = [
-            "docker",
-            "run",
-            "-d",
-            "--name",
-            name,
-            "--label",
-            "zpanel.test=health",
-            "-p",
-            "127.0.0.1::8080",
-            *(extra or []),
-            image or busybox_image,
-            *(cmd if cmd is not None else []),
-        ]
-        done = run(argv)
-        assert done.returncode == 0, done.stderr
-        cid = done.stdout.strip()
-        mapped = run(["docker", "port", name, "8080/tcp"]).stdout.split("\n")[0]
-        port = int(mapped.rsplit(":", 1)[1]) if mapped else 0  # 0: it exited already
-        return Started(cid, name, port)
+        flags = extra or []
+        options = dict(SDK_OPTIONS[flag](value) for flag, value in zip(flags[::2], flags[1::2], strict=True))
+        name = f"zp-health-{uuid.uuid4().hex[:10]}"
+        started = pool.start(
+            image or busybox_image, name=name, labels={"zpanel.test": "health"}, command=cmd, port=8080, **options
+        )
+        return Started(started.id, name, started.port)  # port 0: it exited already
 
-    yield start
-    if names:
-        run(["docker", "rm", "-f", *names])
+    with containers.Pool() as pool:
+        yield start

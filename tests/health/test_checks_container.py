@@ -3,6 +3,7 @@ exit, crash-loop and get OOM-killed."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -45,6 +46,10 @@ def test_inspect_argv():
         (
             state(2, Status="running", ExitCode=1),
             ProbeResult(False, "the container is in a restart loop: restarted 2 times, last exit code 1", True),
+        ),
+        (
+            state(3, Status="running", ExitCode=0),  # inspected between two crashes
+            ProbeResult(False, "the container is in a restart loop: restarted 3 times, running again for now", True),
         ),
         (
             state(Status="exited", Running=False, ExitCode=3),
@@ -102,7 +107,11 @@ async def test_restart_loop_fails_well_before_the_start_period_ends(container):
     probe = StableContainerCheck(ContainerCheck(ref.id, local_runner))
     result = await run_probe(probe, HealthSettings(start_period=60), time.monotonic)
     assert isinstance(result, Failed)
-    assert result.reason == "the container is in a restart loop: restarted 2 times, last exit code 1"
+    # how many restarts and whether the crash's code is still in view depend on when inspect lands
+    assert re.fullmatch(
+        r"the container is in a restart loop: restarted \d+ times, (last exit code 1|running again for now)",
+        result.reason,
+    ), result.reason
 
 
 async def test_oom_killed_container_fails_fatally(container, run):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import proxies
+from tests.harness import containers, proxies
 from zpanel.models import ContainerRef
-from zpanel_health.runner import local_runner
 
 # Every version serves /index.html naming itself, /healthz (unless broken), and /cgi-bin/slow,
 # which answers after SLOW seconds: an in-flight request to watch the drain keep alive.
@@ -46,37 +45,21 @@ def caddy_proxy(tmp_path: Path) -> Iterator[proxies.Caddy]:
 def versions(busybox_image: str) -> Iterator[Callable[..., Awaitable[Version]]]:
     """``await versions("v3", healthy=True)`` starts a container of that version on a free
     127.0.0.1 port; ``healthy=False`` leaves out /healthz. All are removed after the test."""
-    names: list[str] = []
     tag = uuid.uuid4().hex[:8]
 
     async def start(version: str, healthy: bool = True) -> Version:
         name = f"zp-ps-{tag}-{version}"
-        names.append(name)
         script = SCRIPT.format(version=version, slow=SLOW, healthz="echo ok > /www/healthz && " if healthy else "")
-        done = await local_runner(
-            [
-                "docker",
-                "run",
-                "-d",
-                "--name",
-                name,
-                "--label",
-                "zpanel.test=proxy-sync",
-                "-p",
-                "127.0.0.1::8080",
-                busybox_image,
-                "sh",
-                "-c",
-                script,
-            ],
-            timeout=60,
+        # In a thread: the proxy-sync code under test runs on this event loop meanwhile.
+        started = await asyncio.to_thread(
+            pool.start,
+            busybox_image,
+            name=name,
+            labels={"zpanel.test": "proxy-sync"},
+            command=["sh", "-c", script],
+            port=8080,
         )
-        assert done.returncode == 0, done.stderr
-        port = (
-            (await local_runner(["docker", "port", name, "8080/tcp"], timeout=30)).stdout.split()[0].rsplit(":", 1)[1]
-        )
-        return Version(version, ContainerRef(id=done.stdout.strip(), name=name, address=f"127.0.0.1:{port}"))
+        return Version(version, ContainerRef(id=started.id, name=name, address=f"127.0.0.1:{started.port}"))
 
-    yield start
-    if names:
-        subprocess.run(["docker", "rm", "-f", *names], capture_output=True, timeout=60)
+    with containers.Pool() as pool:
+        yield start

@@ -32,9 +32,10 @@ def judge_state(inspect: dict[str, Any], restart_limit: int = RESTART_LIMIT) -> 
             False, "the container was killed for running out of memory (OOM): raise its memory limit", True
         )
     if restarts >= restart_limit:
-        return ProbeResult(
-            False, f"the container is in a restart loop: restarted {restarts} times, last exit code {code}", True
-        )
+        # Docker resets ExitCode when it starts the container again: while it runs, the code of
+        # the crash before is no longer there to report
+        last = "running again for now" if state.get("Running") and not code else f"last exit code {code}"
+        return ProbeResult(False, f"the container is in a restart loop: restarted {restarts} times, {last}", True)
     if state.get("Restarting"):
         return ProbeResult(False, f"the container is restarting (exit code {code})")
     status = state.get("Status", "")
