@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import TypedDict, Unpack
 
 import structlog
 
@@ -40,6 +41,16 @@ def new_deployment_id() -> str:
     return uuid.uuid4().hex
 
 
+class Options(TypedDict, total=False):
+    """What a trigger may say about the deployment it asks for, beyond the application."""
+
+    commit: str | None
+    image: str | None  # a rollback: reuse this image, build nothing
+    rollback_of: str | None
+    preview: int | None  # a pull request's number: deploy its preview
+    deployment_id: str | None  # fixed by a webhook's 202 before admission
+
+
 class Conductor:
     def __init__(self, bus: Bus, state: State) -> None:
         self.bus = bus
@@ -48,26 +59,8 @@ class Conductor:
         self.inflight = InFlight()  # deployments a webhook's 202 promised, until admission
         self.priority = Priority()  # webhook answers before their admission (intake)
 
-    async def request(
-        self,
-        app: Application,
-        trigger: Trigger,
-        *,
-        commit: str | None = None,
-        image: str | None = None,
-        rollback_of: str | None = None,
-        preview: int | None = None,
-        deployment_id: str | None = None,
-    ) -> Deployment:
-        dep = self.draft(
-            app,
-            trigger,
-            commit=commit,
-            image=image,
-            rollback_of=rollback_of,
-            preview=preview,
-            deployment_id=deployment_id,
-        )
+    async def request(self, app: Application, trigger: Trigger, **options: Unpack[Options]) -> Deployment:
+        dep = self.draft(app, trigger, **options)
         try:
             await self.state.create_deployment(dep)
         except Conflict:
@@ -85,32 +78,23 @@ class Conductor:
                 log.info("deployment.queued_behind", deployment_id=dep.id, active=active)
         return dep
 
-    def draft(
-        self,
-        app: Application,
-        trigger: Trigger,
-        *,
-        commit: str | None = None,
-        image: str | None = None,
-        rollback_of: str | None = None,
-        preview: int | None = None,
-        deployment_id: str | None = None,
-    ) -> Deployment:
+    def draft(self, app: Application, trigger: Trigger, **options: Unpack[Options]) -> Deployment:
         """The record ``request`` would create, unsaved: also what the API shows for a deployment
         promised in a webhook's 202 whose admission is still on its way (see ``inflight``)."""
+        preview = options.get("preview")
         if preview is not None:
             app = preview_app(app, preview)
         now = utcnow()
         return Deployment(
-            id=deployment_id or new_deployment_id(),
+            id=options.get("deployment_id") or new_deployment_id(),
             app_id=app.id,
             app_name=app.name,
             server_id=app.server,
             trigger=trigger,
-            commit=commit,
+            commit=options.get("commit"),
             branch=app.branch,
-            image=image,
-            rollback_of=rollback_of,
+            image=options.get("image"),
+            rollback_of=options.get("rollback_of"),
             preview=preview,
             spec=app,
             created_at=now,

@@ -54,6 +54,16 @@ class Executor(Protocol):
     async def close(self) -> None: ...
 
 
+class Readable(Protocol):
+    async def read(self, n: int = -1, /) -> bytes: ...
+
+
+async def chunks(stream: Readable) -> AsyncIterator[bytes]:
+    """A process's output, as it comes, until its end."""
+    while chunk := await stream.read(CHUNK):
+        yield chunk
+
+
 def checked(server: str, result: Result, check: bool) -> Result:
     if check and not result.ok:
         raise CommandError(server, result.argv, result.returncode, result.err)

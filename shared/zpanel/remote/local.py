@@ -9,7 +9,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from typing import Any, Literal
 
-from zpanel.remote.base import CHUNK, Input, Result, checked
+from zpanel.remote.base import Input, Result, checked, chunks
 from zpanel.remote.engine import Engine, socket_path
 from zpanel.remote.errors import CommandError
 
@@ -115,12 +115,8 @@ class LocalExecutor:
         err_task = asyncio.ensure_future(proc.stderr.read())
         stdout = proc.stdout
 
-        async def chunks() -> AsyncIterator[bytes]:
-            while chunk := await stdout.read(CHUNK):
-                yield chunk
-
         try:
-            yield chunks()
+            yield chunks(stdout)
         except BaseException:
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()

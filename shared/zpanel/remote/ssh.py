@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from zpanel.lazy import lazy_module
 from zpanel.remote import hostkeys
-from zpanel.remote.base import CHUNK, Input, Result, checked, write_file_argv
+from zpanel.remote.base import Input, Result, checked, chunks, write_file_argv
 from zpanel.remote.errors import AuthenticationError, HostKeyMismatchError, ServerUnreachableError
 from zpanel.remote.retry import Backoff
 
@@ -217,12 +217,8 @@ class SshExecutor:
             err_task = asyncio.ensure_future(proc.stderr.read())
             stdout = proc.stdout
 
-            async def chunks() -> AsyncIterator[bytes]:
-                while chunk := await stdout.read(CHUNK):
-                    yield chunk
-
             try:
-                yield chunks()
+                yield chunks(stdout)
                 if not stdout.at_eof():
                     proc.close()
                 err: bytes = await err_task
