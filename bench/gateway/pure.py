@@ -11,8 +11,11 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script: the repo's tests/ too
 
 from tests.gateway.helpers import (
     SECRET,

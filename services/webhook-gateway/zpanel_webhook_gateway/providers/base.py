@@ -97,27 +97,10 @@ def first_header(headers: Mapping[str, str], *names: str) -> str | None:
     return None
 
 
-def hex_hmac_sha256(secret: str, data: bytes) -> str:
-    return hmac.new(secret.encode("utf-8"), data, hashlib.sha256).hexdigest()
-
-
 def same_text(expected: str, given: str) -> bool:
     """Constant-time equality of two strings. ``hmac.compare_digest`` raises on non-ASCII str,
     and a header may hold anything, so both sides are compared as UTF-8 bytes."""
     return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8", "replace"))
-
-
-def matches_hex_signature(secret: str, raw_body: bytes, given: str | None, prefix: str = "") -> bool:
-    """``given`` is ``prefix`` + the hex HMAC-SHA256 of the body under ``secret``."""
-    if not secret or not given:
-        return False
-    given = given.strip()
-    if not given.startswith(prefix):
-        return False
-    digest = given[len(prefix) :].lower()
-    if not digest:
-        return False
-    return same_text(hex_hmac_sha256(secret, raw_body), digest)
 
 
 def body_digest_id(raw_body: bytes) -> str:

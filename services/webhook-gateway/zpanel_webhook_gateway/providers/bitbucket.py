@@ -10,39 +10,25 @@ pull requests name their head commit by a 12-character abbreviated hash.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Final
 
-from zpanel_webhook_gateway.providers import events, payload, refs
-from zpanel_webhook_gateway.providers.base import (
-    Ignored,
-    MalformedPayload,
-    Parsed,
-    TriggerEvent,
-    body_digest_id,
-    first_header,
-    matches_hex_signature,
-)
+from zpanel_webhook_gateway.providers import events, payload, reasons, refs
+from zpanel_webhook_gateway.providers.base import Ignored, MalformedPayload, Parsed, TriggerEvent
 from zpanel_webhook_gateway.providers.payload import Doc
+from zpanel_webhook_gateway.providers.wire import Handler, HexSignature, Wire
 
 NAME: Final = "bitbucket"
-SIGNATURE_HEADER = "X-Hub-Signature"
-DELIVERY_HEADER = "X-Request-UUID"
-EVENT_HEADER = "X-Event-Key"
+WIRE = Wire(NAME, "Bitbucket", delivery_headers=("X-Request-UUID",), event_headers=("X-Event-Key",))
+SIGNATURE = HexSignature(("X-Hub-Signature",), prefix="sha256=")
 WEB_BASE = "https://bitbucket.org/"
-_PR_ACTIONS: dict[str, events.PullRequestAction] = {
-    "pullrequest:created": "opened",
-    "pullrequest:updated": "synchronize",
-    "pullrequest:fulfilled": "closed",
-    "pullrequest:rejected": "closed",
-}
 
-
-def verify(headers: Mapping[str, str], raw_body: bytes, secret: str) -> bool:
-    return matches_hex_signature(secret, raw_body, first_header(headers, SIGNATURE_HEADER), "sha256=")
+verify = SIGNATURE.verify
+delivery_id = WIRE.delivery_id
 
 
 def signature_problem(headers: Mapping[str, str]) -> str | None:
-    given = first_header(headers, SIGNATURE_HEADER)
+    given = SIGNATURE.given(headers)
     if given is None:
         return "missing X-Hub-Signature header: set the application's webhook secret on the Bitbucket webhook"
     if not given.startswith("sha256="):
@@ -50,23 +36,10 @@ def signature_problem(headers: Mapping[str, str]) -> str | None:
     return None
 
 
-def delivery_id(headers: Mapping[str, str], raw_body: bytes) -> str:
-    return first_header(headers, DELIVERY_HEADER) or body_digest_id(raw_body)
-
-
 def parse(headers: Mapping[str, str], raw_body: bytes) -> Parsed:
-    key = first_header(headers, EVENT_HEADER)
-    if not key:
-        raise MalformedPayload(f"missing {EVENT_HEADER} header: is this a Bitbucket webhook?")
+    key = WIRE.event(headers)
     doc = payload.load(raw_body)
-    delivery = delivery_id(headers, raw_body)
-    if key == "repo:push":
-        return _push(doc, delivery)
-    if key in _PR_ACTIONS:
-        return _pull_request(doc, delivery, _PR_ACTIONS[key])
-    repo_url = _repo_url(doc) if payload.opt_obj(doc, "repository") else None
-    why = Ignored("unsupported_event", f"Bitbucket event {key!r} deploys nothing")
-    return Parsed(NAME, delivery, repo_url, ignored=(why,))
+    return WIRE.route(key, doc, delivery_id(headers, raw_body), _HANDLERS, _repo_url, _other)
 
 
 def _repo_url(doc: Doc) -> str:
@@ -74,21 +47,12 @@ def _repo_url(doc: Doc) -> str:
     return href or WEB_BASE + payload.text(doc, "repository", "full_name")
 
 
-def _push(doc: Doc, delivery: str) -> Parsed:
-    repo_url = _repo_url(doc)
+def _push(doc: Doc, delivery: str, repo_url: str) -> list[TriggerEvent | Ignored]:
     changes = payload.objects(doc, "push", "changes")
     if not changes:
         raise MalformedPayload("field 'push.changes' is empty: a push changes at least one ref")
     pusher = payload.opt_text(doc, "actor", "nickname") or payload.opt_text(doc, "actor", "display_name")
-    found: list[TriggerEvent] = []
-    ignored: list[Ignored] = []
-    for change in changes:
-        outcome = _change(change, doc, delivery, repo_url, pusher)
-        if isinstance(outcome, Ignored):
-            ignored.append(outcome)
-        else:
-            found.append(outcome)
-    return Parsed(NAME, delivery, repo_url, events=tuple(found), ignored=tuple(ignored))
+    return [_change(change, doc, delivery, repo_url, pusher) for change in changes]
 
 
 def _change(change: Doc, doc: Doc, delivery: str, repo_url: str, pusher: str | None) -> TriggerEvent | Ignored:
@@ -97,7 +61,7 @@ def _change(change: Doc, doc: Doc, delivery: str, repo_url: str, pusher: str | N
     name = payload.text(ref, "name")
     kind = payload.text(ref, "type")
     if kind in ("tag", "annotated_tag"):
-        return Ignored("tag", f"{name!r} is a tag: tags are not deployed")
+        return reasons.tag(name)
     if kind != "branch":
         return Ignored("not_a_branch", f"{kind} {name!r} is not a branch")
     branch = refs.branch_name(name)
@@ -105,9 +69,8 @@ def _change(change: Doc, doc: Doc, delivery: str, repo_url: str, pusher: str | N
         return refs.deleted(branch)
     commit = refs.commit_id(payload.text(new, "target", "hash"))
     message = payload.opt_text(new, "target", "message")
-    marker = refs.skip_marker(message)
-    if marker:
-        return refs.skipped(commit, marker)
+    if skip := refs.skipped(commit, message):
+        return skip
     return events.push(
         NAME,
         delivery,
@@ -121,8 +84,17 @@ def _change(change: Doc, doc: Doc, delivery: str, repo_url: str, pusher: str | N
     )
 
 
-def _pull_request(doc: Doc, delivery: str, action: events.PullRequestAction) -> Parsed:
-    repo_url = _repo_url(doc)
+_PR_ACTIONS: dict[str, events.PullRequestAction] = {
+    "pullrequest:created": "opened",
+    "pullrequest:updated": "synchronize",
+    "pullrequest:fulfilled": "closed",
+    "pullrequest:rejected": "closed",
+}
+
+
+def _pull_request(
+    doc: Doc, delivery: str, repo_url: str, *, action: events.PullRequestAction
+) -> TriggerEvent | Ignored:
     pr = payload.obj(doc, "pullrequest")
     number = payload.integer(pr, "id")
     source_repo = payload.opt_text(pr, "source", "repository", "full_name")
@@ -130,11 +102,8 @@ def _pull_request(doc: Doc, delivery: str, action: events.PullRequestAction) -> 
         doc, "repository", "full_name"
     )
     if source_repo is None or source_repo.lower() != target_repo.lower():
-        why = Ignored(
-            "fork", f"pull request #{number} comes from a fork: previews only build this repository's branches"
-        )
-        return Parsed(NAME, delivery, repo_url, ignored=(why,))
-    event = events.pull_request(
+        return reasons.fork(f"pull request #{number}")
+    return events.pull_request(
         NAME,
         delivery,
         action=action,
@@ -146,4 +115,13 @@ def _pull_request(doc: Doc, delivery: str, action: events.PullRequestAction) -> 
         # 12 hex characters: the builder resolves it against the fetched head branch.
         commit=refs.commit_id(payload.text(pr, "source", "commit", "hash")),
     )
-    return Parsed(NAME, delivery, repo_url, events=(event,))
+
+
+def _other(key: str, doc: Doc) -> Ignored:
+    return WIRE.unsupported(key)
+
+
+_HANDLERS: dict[str, Handler] = {
+    "repo:push": _push,
+    **{key: partial(_pull_request, action=action) for key, action in _PR_ACTIONS.items()},
+}

@@ -73,10 +73,11 @@ def pull_request(
     )
 
 
-def changed_paths(commits: list[dict[str, Any]]) -> list[str] | None:
+def changed_paths(commits: list[dict[str, Any]], total: object = None) -> list[str] | None:
     """Every path the commits added, modified or removed, in first-seen order; None when the
-    payload does not list files for every commit (then watch paths cannot skip anything)."""
-    if not commits:
+    payload does not list files for every commit (then watch paths cannot skip anything), or lists
+    fewer commits than the ``total`` it says were pushed (GitLab lists at most 20)."""
+    if not commits or (isinstance(total, int) and total > len(commits)):
         return None
     seen: dict[str, None] = {}
     for commit in commits:

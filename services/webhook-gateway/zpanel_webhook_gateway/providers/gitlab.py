@@ -12,20 +12,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from zpanel_webhook_gateway.providers import events, payload, refs, standard_webhooks
-from zpanel_webhook_gateway.providers.base import (
-    Ignored,
-    Parsed,
-    body_digest_id,
-    first_header,
-    same_text,
-)
+from zpanel_webhook_gateway.providers import events, payload, reasons, refs, standard_webhooks
+from zpanel_webhook_gateway.providers.base import Ignored, Parsed, TriggerEvent, first_header, same_text
 from zpanel_webhook_gateway.providers.payload import Doc
+from zpanel_webhook_gateway.providers.wire import Wire
 
 NAME: Final = "gitlab"
 TOKEN_HEADER = "X-Gitlab-Token"  # noqa: S105 (a header name, not a secret)
 # Idempotency-Key is documented as stable across GitLab's retries; the event UUID came first.
-DELIVERY_HEADERS = ("Idempotency-Key", "X-Gitlab-Event-UUID", standard_webhooks.ID_HEADER)
+# The event is the body's ``object_kind``: GitLab names it in no header.
+WIRE = Wire(NAME, "GitLab", delivery_headers=("Idempotency-Key", "X-Gitlab-Event-UUID", standard_webhooks.ID_HEADER))
 _MR_ACTIONS: dict[str, events.PullRequestAction] = {
     "open": "opened",
     "reopen": "reopened",
@@ -49,8 +45,7 @@ def signature_problem(headers: Mapping[str, str]) -> str | None:
     return "missing X-Gitlab-Token header: set the application's webhook secret as the GitLab webhook's secret token"
 
 
-def delivery_id(headers: Mapping[str, str], raw_body: bytes) -> str:
-    return first_header(headers, *DELIVERY_HEADERS) or body_digest_id(raw_body)
+delivery_id = WIRE.delivery_id
 
 
 def parse(headers: Mapping[str, str], raw_body: bytes) -> Parsed:
@@ -58,15 +53,15 @@ def parse(headers: Mapping[str, str], raw_body: bytes) -> Parsed:
     delivery = delivery_id(headers, raw_body)
     kind = payload.text(doc, "object_kind")
     if kind == "push":
-        return _push(doc, delivery)
+        url = _repo_url(doc)
+        return WIRE.parsed(delivery, url, _push(doc, delivery, url))
     if kind == "merge_request":
-        return _merge_request(doc, delivery)
-    repo_url = _opt_repo_url(doc)
+        url = _opt_repo_url(doc) or payload.text(doc, "object_attributes", "target", "git_http_url")
+        return WIRE.parsed(delivery, url, _merge_request(doc, delivery, url))
+    repo_url = _opt_repo_url(doc)  # events that deploy nothing name their project when they have one
     if kind == "tag_push":
-        ref = payload.opt_text(doc, "ref") or "a tag"
-        return Parsed(NAME, delivery, repo_url, ignored=(Ignored("tag", f"{ref!r} is a tag: tags are not deployed"),))
-    why = Ignored("unsupported_event", f"GitLab {kind!r} event deploys nothing")
-    return Parsed(NAME, delivery, repo_url, ignored=(why,))
+        return WIRE.parsed(delivery, repo_url, reasons.tag(payload.opt_text(doc, "ref") or "a tag"))
+    return WIRE.parsed(delivery, repo_url, Ignored("unsupported_event", f"GitLab {kind!r} event deploys nothing"))
 
 
 def _opt_repo_url(doc: Doc) -> str | None:
@@ -81,30 +76,18 @@ def _repo_url(doc: Doc) -> str:
     return _opt_repo_url(doc) or payload.text(doc, "project", "git_http_url")
 
 
-def _push(doc: Doc, delivery: str) -> Parsed:
-    repo_url = _repo_url(doc)
-
-    def ignored(why: Ignored) -> Parsed:
-        return Parsed(NAME, delivery, repo_url, ignored=(why,))
-
-    target = refs.classify_ref(payload.text(doc, "ref"))
+def _push(doc: Doc, delivery: str, repo_url: str) -> TriggerEvent | Ignored:
+    target = refs.pushed_branch(doc)
     if isinstance(target, Ignored):
-        return ignored(target)
-    after = payload.opt_text(doc, "after")
-    if refs.is_zero(after):
-        return ignored(refs.deleted(target))
+        return target
     # ``after`` of an annotated tag is the tag object; ``checkout_sha`` is the commit.
     commit = refs.commit_id(payload.opt_text(doc, "checkout_sha") or payload.text(doc, "after"))
     commits = payload.objects(doc, "commits")
     head = next((c for c in commits if str(c.get("id", "")).lower() == commit), commits[-1] if commits else None)
     message = payload.opt_text(head, "message") if head else None
-    marker = refs.skip_marker(message)
-    if marker:
-        return ignored(refs.skipped(commit, marker))
-    total = doc.get("total_commits_count")
-    # GitLab lists at most 20 commits; with more, the changed files are not all known.
-    complete = not (isinstance(total, int) and total > len(commits))
-    event = events.push(
+    if skip := refs.skipped(commit, message):
+        return skip
+    return events.push(
         NAME,
         delivery,
         repo_url=repo_url,
@@ -113,27 +96,23 @@ def _push(doc: Doc, delivery: str) -> Parsed:
         repo_full_name=payload.opt_text(doc, "project", "path_with_namespace"),
         commit_message=message,
         pusher=payload.opt_text(doc, "user_username") or payload.opt_text(doc, "user_name"),
-        changed_paths=events.changed_paths(commits) if complete else None,
+        changed_paths=events.changed_paths(commits, doc.get("total_commits_count")),
     )
-    return Parsed(NAME, delivery, repo_url, events=(event,))
 
 
-def _merge_request(doc: Doc, delivery: str) -> Parsed:
-    repo_url = _opt_repo_url(doc) or payload.text(doc, "object_attributes", "target", "git_http_url")
+def _merge_request(doc: Doc, delivery: str, repo_url: str) -> TriggerEvent | Ignored:
     attrs = payload.obj(doc, "object_attributes")
     number = payload.integer(attrs, "iid")
     action = payload.opt_text(attrs, "action") or "update"
     # ``oldrev`` is only there when the update brought new commits (not a title or label change).
     mapped = _MR_ACTIONS.get(action) or ("synchronize" if action == "update" and attrs.get("oldrev") else None)
     if mapped is None:
-        why = Ignored("unsupported_action", f"merge request !{number} {action}: previews only follow new commits")
-        return Parsed(NAME, delivery, repo_url, ignored=(why,))
+        return reasons.unsupported_action(f"merge request !{number}", action)
     source_id = payload.opt_scalar(attrs, "source_project_id")
     target_id = payload.opt_scalar(attrs, "target_project_id")
     if source_id is not None and target_id is not None and source_id != target_id:
-        why = Ignored("fork", f"merge request !{number} comes from a fork: previews only build this project's branches")
-        return Parsed(NAME, delivery, repo_url, ignored=(why,))
-    event = events.pull_request(
+        return reasons.fork(f"merge request !{number}", "project")
+    return events.pull_request(
         NAME,
         delivery,
         action=mapped,
@@ -144,4 +123,3 @@ def _merge_request(doc: Doc, delivery: str) -> Parsed:
         head_branch=refs.branch_name(payload.text(attrs, "source_branch"), "source branch"),
         commit=refs.commit_id(payload.text(attrs, "last_commit", "id")),
     )
-    return Parsed(NAME, delivery, repo_url, events=(event,))

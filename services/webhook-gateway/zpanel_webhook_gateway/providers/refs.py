@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 
+from zpanel_webhook_gateway.providers import payload, reasons
 from zpanel_webhook_gateway.providers.base import Ignored, MalformedPayload
+from zpanel_webhook_gateway.providers.payload import Doc
 
 BRANCH_PREFIX = "refs/heads/"
 TAG_PREFIX = "refs/tags/"
@@ -53,8 +55,19 @@ def classify_ref(ref: str) -> str | Ignored:
     if ref.startswith(BRANCH_PREFIX):
         return branch_name(ref[len(BRANCH_PREFIX) :], "ref")
     if ref.startswith(TAG_PREFIX):
-        return Ignored("tag", f"{ref[:120]!r} is a tag: tags are not deployed")
+        return reasons.tag(ref[:120])
     return Ignored("not_a_branch", f"ref {ref[:120]!r} is not a branch")
+
+
+def pushed_branch(doc: Doc, *, deleted_flag: bool = False) -> str | Ignored:
+    """The branch a push names by ``ref`` and ``after`` (GitHub, GitLab, Gitea) updated, or why it
+    deploys nothing. ``deleted_flag``: the payload also says ``deleted: true`` (GitHub)."""
+    target = classify_ref(payload.text(doc, "ref"))
+    if isinstance(target, Ignored):
+        return target
+    if (deleted_flag and payload.flag(doc, "deleted")) or is_zero(payload.opt_text(doc, "after")):
+        return deleted(target)
+    return target
 
 
 def deleted(branch: str) -> Ignored:
@@ -69,5 +82,7 @@ def skip_marker(message: str | None) -> str | None:
     return found.group(0) if found else None
 
 
-def skipped(commit: str, marker: str) -> Ignored:
-    return Ignored("skip_marker", f"head commit {commit[:12]} says {marker}: not deployed")
+def skipped(commit: str, message: str | None) -> Ignored | None:
+    """Why the head commit is not deployed, when its message carries a skip marker."""
+    marker = skip_marker(message)
+    return Ignored("skip_marker", f"head commit {commit[:12]} says {marker}: not deployed") if marker else None
