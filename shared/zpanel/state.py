@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 import nats.js.errors
-from nats.js.kv import KeyValue
+from nats.js.kv import VALID_KEY_RE, KeyValue
 from pydantic import BaseModel
 
 from zpanel.bus import Bus
@@ -36,6 +36,9 @@ class Repo(Generic[T]):
         return await self.bus.kv(self.bucket)
 
     async def _read(self, key: str) -> tuple[bytes, int]:
+        if not VALID_KEY_RE.fullmatch(key):  # not .match: its $ also matches before a final newline
+            # nothing can be stored under it; a direct get would put it in a subject and fail
+            raise NotFound(f"no {self.what} {key!r}")
         kv = await self._kv()
         try:
             # a read is safe to repeat: ride out a stream leader election or a reconnect
@@ -147,6 +150,8 @@ class State:
         found = await self.apps.find(name_or_id)
         if found:
             return found
+        if not VALID_KEY_RE.fullmatch(name_or_id):
+            raise NotFound(f"no application {name_or_id!r}: `zpanel app list` shows them")
         names = await self.bus.kv("app_names")
         try:
             entry = await names.get(name_or_id)

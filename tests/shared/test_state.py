@@ -86,3 +86,14 @@ async def test_single_replica_buckets_are_read_directly(make_bus: MakeBus, uid: 
     reopened = await bus.js.key_value(f"old{uid}")
     assert (await reopened.get("k")).value == b"v1"
     await bus.js.delete_key_value(f"old{uid}")
+
+
+async def test_keys_nothing_can_be_stored_under_are_simply_not_found(make_bus: MakeBus) -> None:
+    """Direct gets put the key in the request subject: a newline or space there must not become a
+    transport error (the API fuzzer found ``/deployments/D%0A/cancel`` answering 500)."""
+    state = State(await make_bus())
+    for key in ("D\n", "a b", "é", ""):
+        with pytest.raises(NotFound):
+            await state.deployments.get(key)
+        with pytest.raises(NotFound):
+            await state.app(key)

@@ -64,7 +64,7 @@ def apply(dep: Deployment, event: Event) -> Deployment | None:
     if dep.status.terminal:
         return _late_facts(dep, event)
     at = event.timestamp
-    before = dep.model_dump()
+    before = _facts(dep)
     if event.type in TERMINAL_STATUS:
         for stage in dep.stages:
             if stage.status == "running":
@@ -110,14 +110,14 @@ def apply(dep: Deployment, event: Event) -> Deployment | None:
         dep.routed_at = at
     if isinstance(event, BuildFailed | DeployFailed | HealthFailed | ProxyFailed):
         dep.error = event.reason
-    return None if dep.model_dump() == before else dep
+    return None if _facts(dep) == before else dep
 
 
 def _late_facts(dep: Deployment, event: Event) -> Deployment | None:
     """A stage event handled after the terminal one (events of one deployment are handled side by
     side): the status stays final, but what it tells (image, commit, containers, when a stage
     ended) is still kept where the record has nothing."""
-    before = dep.model_dump()
+    before = _facts(dep)
     if isinstance(event, BuildDone | DeployStarted) and not dep.image:
         dep.image = event.image
     if isinstance(event, BuildStarted | BuildDone) and event.commit and not dep.commit:
@@ -132,7 +132,24 @@ def _late_facts(dep: Deployment, event: Event) -> Deployment | None:
         stage = next((st for st in dep.stages if st.name == rule[0]), None)
         if stage is not None and stage.started_at is not None and stage.finished_at is None:
             stage.finished_at = event.timestamp
-    return None if dep.model_dump() == before else dep
+    return None if _facts(dep) == before else dep
+
+
+def _facts(dep: Deployment) -> tuple[object, ...]:
+    """Everything ``apply`` may change, to tell whether it did: cheaper than dumping the whole
+    record (its ``spec`` is the application, env and all) twice for every event."""
+    stages = [(st.name, st.status, st.started_at, st.finished_at) for st in dep.stages]
+    return (
+        dep.status,
+        dep.error,
+        dep.image,
+        dep.commit,
+        dep.finished_at,
+        dep.routed_at,
+        stages,
+        list(dep.containers),
+        list(dep.previous_containers),
+    )
 
 
 def _stage(dep: Deployment, name: str, at: datetime) -> StageRecord:

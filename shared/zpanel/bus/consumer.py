@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -55,6 +56,7 @@ class Delivery:
     consumer: str
     _msg: Msg = field(repr=False)
     max_attempts: int = 3
+    beat_at: float = field(default=0.0, repr=False)  # the last "in progress" (or the start)
 
     @property
     def last_attempt(self) -> bool:
@@ -94,6 +96,10 @@ class Consumer:
         self.ack_wait = ack_wait or bus.settings.ack_wait_s
         self.max_attempts = max_attempts or bus.settings.max_attempts
         self._tasks: set[asyncio.Task[None]] = set()
+        # deliveries whose handler runs, by stream sequence: one loop heartbeats them all (a task
+        # per delivery would be hundreds of sleeping tasks under a burst, each costing its start)
+        self._running: dict[int, Delivery] = {}
+        self._beats: asyncio.Task[None] | None = None
         self._puller: Puller | None = None
         self._stopping = asyncio.Event()
 
@@ -113,6 +119,7 @@ class Consumer:
         await self.bus._retrying(f"create consumer {self.name}", lambda: self.bus.js.add_consumer(self.stream, config))
         self._puller = Puller(self.bus.nc, self.stream, self.name, self.concurrency, self._spawn)
         self._puller.start()
+        self._beats = asyncio.create_task(self._heartbeats(), name=f"beats:{self.name}")
 
     @property
     def in_hand(self) -> int:
@@ -124,6 +131,8 @@ class Consumer:
         self._stopping.set()
         if self._puller:
             await self._puller.stop()
+        if self._beats:
+            self._beats.cancel()
         if self._tasks:
             _, pending = await asyncio.wait(self._tasks, timeout=grace)
             for t in pending:
@@ -169,7 +178,8 @@ class Consumer:
                 await self._handle_event(msg, delivery, event, span)
 
     async def _handle_event(self, msg: Msg, delivery: Delivery, event: Event, span: trace.Span) -> None:
-        heartbeat = asyncio.create_task(self._heartbeat(delivery))
+        delivery.beat_at = time.monotonic()
+        self._running[delivery.stream_seq] = delivery
         try:
             await self.handler(event, delivery)
         except asyncio.CancelledError:
@@ -196,12 +206,18 @@ class Consumer:
         else:
             await _ack(msg)
         finally:
-            heartbeat.cancel()
+            self._running.pop(delivery.stream_seq, None)
 
-    async def _heartbeat(self, delivery: Delivery) -> None:
+    async def _heartbeats(self) -> None:
+        """Every running delivery says "in progress" at least every ack_wait/3, so the server
+        never hands it to another process while its handler (or its wait for a slot) lasts."""
+        every = self.ack_wait / 3
         while True:
-            await asyncio.sleep(self.ack_wait / 3)
-            await delivery.in_progress()
+            await asyncio.sleep(every / 2)
+            due = time.monotonic() - every
+            for delivery in [d for d in self._running.values() if d.beat_at <= due]:
+                delivery.beat_at = time.monotonic()
+                await delivery.in_progress()
 
     async def _dead(self, msg: Msg, delivery: Delivery, reason: str) -> None:
         # publish first: term() deletes nothing here (limits streams), but a lost DLQ copy would be
