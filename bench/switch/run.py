@@ -62,14 +62,7 @@ def caddy_upstream_image() -> str:
         shutil.copy2(images.BUSYBOX, root / "bin" / "busybox")
         (root / "bin" / "sh").symlink_to("busybox")
         shutil.copy2(proxies.binary("caddy"), root / "bin" / "caddy")
-        tar = subprocess.Popen(["tar", "-C", tmp, "-c", "."], stdout=subprocess.PIPE)
-        subprocess.run(
-            ["docker", "import", "-c", "ENV HOME=/root", "-c", "ENV PATH=/bin", "-", CADDY_UPSTREAM_IMAGE],
-            stdin=tar.stdout,
-            check=True,
-            capture_output=True,
-        )
-        tar.wait()
+        images.import_root(root, CADDY_UPSTREAM_IMAGE, "ENV HOME=/root", "ENV PATH=/bin")
     return CADDY_UPSTREAM_IMAGE
 
 

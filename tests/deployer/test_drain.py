@@ -11,6 +11,7 @@ import urllib.request
 import httpx
 import pytest
 
+from tests.harness.clock import FakeClock
 from tests.proxy_sync.conftest import traefik_proxy, versions
 from zpanel_deployer.drain import (
     Drained,
@@ -81,19 +82,8 @@ def test_argv():
     assert proc_net_argv(42) == ["cat", "/proc/42/net/tcp", "/proc/42/net/tcp6"]
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, s: float) -> None:
-        self.now += s
-
-
 async def test_wait_drained_until_zero_or_timeout():
-    clock = Clock()
+    clock = FakeClock()
     counts = iter([3, 2, 0])
 
     async def count():
@@ -106,7 +96,7 @@ async def test_wait_drained_until_zero_or_timeout():
     async def stuck():
         return 1
 
-    clock = Clock()
+    clock = FakeClock()
     assert await wait_drained(stuck, timeout=2, settle=0.5, interval=0.5, clock=clock, sleep=clock.sleep) == Drained(
         2.0, 1
     )

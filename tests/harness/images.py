@@ -27,6 +27,15 @@ def image_exists(name: str) -> bool:
     return subprocess.run(["docker", "image", "inspect", name], capture_output=True).returncode == 0
 
 
+def import_root(root: Path, name: str, *changes: str) -> None:
+    """``docker import`` the directory ``root`` as image ``name``, with Dockerfile ``changes``
+    (``CMD [...]``, ``EXPOSE 8080``): no registry, no build."""
+    tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
+    flags = [arg for change in changes for arg in ("-c", change)]
+    subprocess.run(["docker", "import", *flags, "-", name], stdin=tar.stdout, check=True, capture_output=True)
+    tar.wait()
+
+
 def busybox_image(name: str = BUSYBOX_IMAGE) -> str:
     """Import a root holding static busybox and its applet links as ``name`` (once per machine)."""
     if image_exists(name):
@@ -46,23 +55,7 @@ def busybox_image(name: str = BUSYBOX_IMAGE) -> str:
         (root / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n")
         (root / "etc" / "group").write_text("root:x:0:\nnogroup:x:65534:\n")
         (root / "www" / "index.html").write_text("zpanel test image\n")
-        tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
-        subprocess.run(
-            [
-                "docker",
-                "import",
-                "-c",
-                'CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]',
-                "-c",
-                "EXPOSE 8080",
-                "-",
-                name,
-            ],
-            stdin=tar.stdout,
-            check=True,
-            capture_output=True,
-        )
-        tar.wait()
+        import_root(root, name, 'CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]', "EXPOSE 8080")
     return name
 
 
@@ -84,12 +77,5 @@ def traefik_image(name: str = TRAEFIK_IMAGE) -> str:
         bundle = Path("/etc/ssl/certs/ca-certificates.crt")
         if bundle.exists():
             shutil.copy2(bundle, root / "etc" / "ssl" / "certs" / bundle.name)
-        tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
-        subprocess.run(
-            ["docker", "import", "-c", 'ENTRYPOINT ["/traefik"]', "-", name],
-            stdin=tar.stdout,
-            check=True,
-            capture_output=True,
-        )
-        tar.wait()
+        import_root(root, name, 'ENTRYPOINT ["/traefik"]')
     return name

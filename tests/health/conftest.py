@@ -70,14 +70,7 @@ def no_client_image(busybox_image: str) -> str:
         (root / "www").mkdir()
         (root / "www" / "index.html").write_text("no client here\n")
         shutil.copy2(images.BUSYBOX, root / "httpd")
-        tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
-        subprocess.run(
-            ["docker", "import", "-c", 'CMD ["/httpd", "-f", "-p", "8080", "-h", "/www"]', "-", NO_CLIENT_IMAGE],
-            stdin=tar.stdout,
-            check=True,
-            capture_output=True,
-        )
-        tar.wait()
+        images.import_root(root, NO_CLIENT_IMAGE, 'CMD ["/httpd", "-f", "-p", "8080", "-h", "/www"]')
     return NO_CLIENT_IMAGE
 
 

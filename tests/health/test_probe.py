@@ -4,23 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+from tests.harness.clock import FakeClock
 from zpanel.models import HealthSettings
 from zpanel_health.checks.base import ProbeResult
 from zpanel_health.errors import HealthError
 from zpanel_health.probe import Failed, Passed, run_probe
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(round(seconds, 6))
-        self.now += seconds
 
 
 def scripted(clock: FakeClock, answer, cost: float = 0.0):

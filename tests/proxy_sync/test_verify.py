@@ -5,19 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.harness.clock import FakeClock
 from zpanel_proxy_sync.errors import VerifyFailed
 from zpanel_proxy_sync.verify import Verified, httpx_fetch, verify
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, s: float) -> None:
-        self.now += s
 
 
 def fetcher(answers):
@@ -36,7 +26,7 @@ def fetcher(answers):
 
 
 async def test_passes_once_every_host_reaches_the_new_deployment():
-    clock = Clock()
+    clock = FakeClock()
     fetch, seen = fetcher(
         {
             "a.test": [(200, "old"), (502, "new"), httpx.ConnectError("refused"), (200, "new")],
@@ -49,7 +39,7 @@ async def test_passes_once_every_host_reaches_the_new_deployment():
 
 
 async def test_fails_after_the_time_bound_naming_the_last_answer():
-    clock = Clock()
+    clock = FakeClock()
     fetch, _ = fetcher({"a.test": [(200, "old")]})
     with pytest.raises(VerifyFailed) as info:
         await verify(fetch, ("a.test",), "new", within=1, interval=0.25, clock=clock, sleep=clock.sleep)
@@ -59,7 +49,7 @@ async def test_fails_after_the_time_bound_naming_the_last_answer():
 
 
 async def test_connection_errors_are_reported():
-    clock = Clock()
+    clock = FakeClock()
     fetch, _ = fetcher({"a.test": [OSError("connection refused")]})
     with pytest.raises(VerifyFailed) as info:
         await verify(fetch, ("a.test",), "new", within=0.5, interval=0.25, clock=clock, sleep=clock.sleep)

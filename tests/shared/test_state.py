@@ -81,7 +81,7 @@ async def test_single_replica_buckets_are_read_directly(make_bus: MakeBus, uid: 
     old = await bus.js.create_key_value(bucket=f"old{uid}", history=1)  # nats-py's default: no direct reads
     await old.put("k", b"v1")
     assert not (await bus.js.stream_info(f"KV_old{uid}")).config.allow_direct
-    await _direct_reads(bus.js, f"KV_old{uid}")
+    await _direct_reads(bus.js, (await bus.js.stream_info(f"KV_old{uid}")).config)
     assert (await bus.js.stream_info(f"KV_old{uid}")).config.allow_direct
     reopened = await bus.js.key_value(f"old{uid}")
     assert (await reopened.get("k")).value == b"v1"

@@ -89,6 +89,11 @@ class Context:
     req: DeployRequest
     pump: logstream.LinePump
 
+    async def plan(self) -> Plan:
+        """The plan deploy.done was made from, again, from the containers it said it replaces (the
+        record keeps them): what runs now no longer tells, old replicas may be stopped already."""
+        return await self.deployer.plan(self.req, previous=self.dep.previous_containers)
+
     @property
     def ids(self) -> dict[str, str]:
         return {"deployment_id": self.dep.id, "app_id": self.dep.app_id, "server_id": self.dep.server_id}
@@ -237,7 +242,7 @@ class DeployWorker:
     async def advance(self, ctx: Context, batch: int, delivery: Delivery) -> None:
         """Traffic reached batch ``batch``: start the next batch of a rolling update, or retire the
         old version once the last one is routed."""
-        plan = await ctx.deployer.plan(ctx.req, previous=ctx.dep.previous_containers)
+        plan = await ctx.plan()
         if batch >= plan.batches:
             await self.retire_old(ctx, plan)
             return
@@ -291,7 +296,7 @@ class DeployWorker:
         self, ctx: Context, reason: str, tail: list[str], kind: type[WaitHealthy] | type[Switch], batch: int
     ) -> None:
         """Health or the switch of ``batch`` failed (proxy-sync has put its previous routes back)."""
-        plan = await ctx.deployer.plan(ctx.req, previous=ctx.dep.previous_containers)
+        plan = await ctx.plan()
         failed_at = plan.step_of(kind, batch)
         if plan.switched_before(failed_at):
             await self.revert(ctx, plan, reason, tail, batch)
@@ -329,7 +334,7 @@ class DeployWorker:
         )
 
     async def finish_revert(self, ctx: Context, event: ProxyRestored) -> None:
-        plan = await ctx.deployer.plan(ctx.req, previous=ctx.dep.previous_containers)
+        plan = await ctx.plan()
         if event.error:
             reason = (
                 f"{event.reason}; routing back to the previous version failed: {event.error}. Both versions keep"

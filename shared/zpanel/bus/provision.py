@@ -41,8 +41,9 @@ async def ensure(js: nats.js.JetStreamContext, settings: Settings) -> None:
             await js.update_stream(config)
     for bucket in BUCKETS:
         try:
-            await js.key_value(bucket.name)
-        except nats.js.errors.BucketNotFoundError:
+            # one stream info per bucket: ``js.key_value`` would ask for it, then _direct_reads again
+            info = await js.stream_info(f"KV_{bucket.name}")
+        except nats.js.errors.NotFoundError:
             await js.create_key_value(
                 bucket=bucket.name,
                 description=bucket.description,
@@ -52,10 +53,12 @@ async def ensure(js: nats.js.JetStreamContext, settings: Settings) -> None:
                 direct=replicas == 1,
             )
         else:
-            await _direct_reads(js, f"KV_{bucket.name}")
+            if info.config.max_msgs_per_subject < 1:  # what ``js.key_value`` refuses too
+                raise nats.js.errors.BadBucketError
+            await _direct_reads(js, info.config)
 
 
-async def _direct_reads(js: nats.js.JetStreamContext, stream: str) -> None:
+async def _direct_reads(js: nats.js.JetStreamContext, config: api.StreamConfig) -> None:
     """KV reads go straight to the stream (``$JS.API.DIRECT.GET``) on a single replica.
 
     A direct get is answered with the raw message; the ``STREAM.MSG.GET`` API wraps it in JSON with
@@ -64,7 +67,6 @@ async def _direct_reads(js: nats.js.JetStreamContext, stream: str) -> None:
     answers direct gets, followers possibly behind the leader, and a stage that reads a deployment
     record just written would see it missing: replicated buckets keep leader reads.
     """
-    config = (await js.stream_info(stream)).config
     direct = config.num_replicas == 1
     if bool(config.allow_direct) != direct:
         config.allow_direct = direct

@@ -58,6 +58,23 @@ class Readable(Protocol):
     async def read(self, n: int = -1, /) -> bytes: ...
 
 
+class Writable(Protocol):
+    def write(self, data: bytes) -> None: ...
+
+    async def drain(self) -> None: ...
+
+
+async def write_all(stdin: Writable, data: Input) -> None:
+    """``data`` into a process's stdin: all of it, or each chunk as it comes (the caller closes)."""
+    if isinstance(data, bytes):
+        stdin.write(data)
+        await stdin.drain()
+    elif data is not None:
+        async for chunk in data:
+            stdin.write(chunk)
+            await stdin.drain()
+
+
 async def chunks(stream: Readable) -> AsyncIterator[bytes]:
     """A process's output, as it comes, until its end."""
     while chunk := await stream.read(CHUNK):

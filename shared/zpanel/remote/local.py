@@ -9,20 +9,14 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from typing import Any, Literal
 
-from zpanel.remote.base import Input, Result, checked, chunks
+from zpanel.remote.base import Input, Result, checked, chunks, write_all
 from zpanel.remote.engine import Engine, socket_path
 from zpanel.remote.errors import CommandError
 
 
 async def _feed(stdin: asyncio.StreamWriter, data: Input) -> None:
     try:
-        if isinstance(data, bytes):
-            stdin.write(data)
-            await stdin.drain()
-        elif data is not None:
-            async for chunk in data:
-                stdin.write(chunk)
-                await stdin.drain()
+        await write_all(stdin, data)
     except (BrokenPipeError, ConnectionResetError):
         pass  # the process exited early; its exit code tells why
     finally:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from zpanel.lazy import lazy_module
 from zpanel.remote import hostkeys
-from zpanel.remote.base import Input, Result, checked, chunks, write_file_argv
+from zpanel.remote.base import Input, Result, checked, chunks, write_all, write_file_argv
 from zpanel.remote.errors import AuthenticationError, HostKeyMismatchError, ServerUnreachableError
 from zpanel.remote.retry import Backoff
 
@@ -155,13 +155,7 @@ class SshPool:
 
 async def _feed(stdin: asyncssh.SSHWriter[bytes], data: Input) -> None:
     try:
-        if isinstance(data, bytes):
-            stdin.write(data)
-            await stdin.drain()
-        elif data is not None:
-            async for chunk in data:
-                stdin.write(chunk)
-                await stdin.drain()
+        await write_all(stdin, data)
     except (BrokenPipeError, ConnectionResetError, asyncssh.Error):
         pass  # the remote command exited early; its exit status tells why
     finally:
